@@ -1,0 +1,96 @@
+# shop — one flat Makefile.  `make demo` and `make check` are the two
+# commands of the README; both install what is missing first.
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+
+TOOLS    = shop-catalog
+
+PKGS     = sqlite3 yaml-0.1 libcurl
+CC      ?= cc
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+CFLAGS  ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS   = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ilib/base -DSHOP_VERSION='"$(VERSION)"' \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lm
+
+LIB_SRC  = $(wildcard lib/base/*.c lib/*.c lib/drivers/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema.o
+BINS     = $(TOOLS:%=$(BUILD)/bin/%)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANS     = $(wildcard man/*.[1-8])
+
+.PHONY: all deps demo check test units lint install clean bench fuzz
+.SUFFIXES:
+
+all: $(BINS)
+
+deps:
+	@scripts/deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The schema is compiled into every binary, so a store can be created or
+# migrated without any file beside the binary.
+$(BUILD)/schema.c: shop.db.sql scripts/embed
+	@mkdir -p $(@D)
+	scripts/embed shop_schema_sql < shop.db.sql > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/schema.o: $(BUILD)/schema.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libshop.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/libshop.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libshop.a $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libshop.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libshop.a $(LIBS)
+
+units: $(UNITS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)/bin
+
+# The whole suite twice: the normal build, then an ASan+UBSan build.
+check: deps
+	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all units
+	@scripts/check $(BUILD) build-asan
+
+# One build only, for the edit-test loop: make test T=tests/10-catalog-import.bats
+test: all units
+	@scripts/check $(BUILD) -- $(T)
+
+lint:
+	@scripts/lint
+
+bench: all
+	@scripts/bench/catalog $(BUILD)/bin
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MANS); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,283 @@
+/* shop-catalog: products, variants, images, export and static publishing.
+ * Options and printing only; the catalog lives in lib/catalog.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/jqx.h"
+#include "base/jsonl.h"
+#include "catalog.h"
+
+static int emit_line(void *arg, const char *json, size_t len)
+{
+	(void)arg;
+	jsonl_out_raw(json, len);
+	return jsonl_out_closed();
+}
+
+static int cmd_import(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	const char *file = a->argc > 0 ? a->argv[0] : "-";
+	const char *rejects_path = cli_get(a, "rejects");
+	int keep = cli_has(a, "keep-going");
+	if (keep != (rejects_path != NULL))
+		return err_set(&s->err, SHOP_USAGE, "import: --keep-going and --rejects FILE go together");
+	FILE *in = stdin;
+	if (strcmp(file, "-")) {
+		in = fopen(file, "r");
+		if (!in)
+			return err_set(&s->err, errno == ENOENT ? SHOP_NOTFOUND : SHOP_IOERR, "%s: %s", file,
+			               strerror(errno));
+	}
+	FILE *rej = NULL;
+	if (rejects_path) {
+		/* 0600 like every file of the shop: rejects hold the input's data. */
+		mode_t old = umask(077);
+		rej = fopen(rejects_path, "w");
+		umask(old);
+		if (!rej) {
+			if (in != stdin)
+				fclose(in);
+			return err_set(&s->err, SHOP_IOERR, "%s: %s", rejects_path, strerror(errno));
+		}
+	}
+	catalog_counts c;
+	int rc = catalog_import(s, in, strcmp(file, "-") ? file : "stdin", rej, &c);
+	if (in != stdin)
+		fclose(in);
+	if (rej && fclose(rej) && !rc)
+		rc = err_set(&s->err, SHOP_IOERR, "%s: %s", rejects_path, strerror(errno));
+	if (rc)
+		return rc;
+	jv r = jv_object();
+	r = jv_object_set(r, jv_string("kind"), jv_string("import"));
+	r = jv_object_set(r, jv_string("read"), jv_number((double)c.read));
+	r = jv_object_set(r, jv_string("created"), jv_number((double)c.created));
+	r = jv_object_set(r, jv_string("updated"), jv_number((double)c.updated));
+	r = jv_object_set(r, jv_string("unchanged"), jv_number((double)c.unchanged));
+	r = jv_object_set(r, jv_string("rejected"), jv_number((double)c.rejected));
+	jsonl_out(r);
+	return c.rejected ? err_set(&s->err, SHOP_DATAERR, "import: %zu record%s rejected (see %s)", c.rejected,
+	                            c.rejected == 1 ? "" : "s", rejects_path)
+	                  : 0;
+}
+
+/* Run fn for each SKU: the operands, or the "sku" of records on stdin. */
+static int each_sku(shop *s, cli_args *a, int first, int (*fn)(shop *, const char *, void *), void *arg)
+{
+	int from_args = cli_ids_from_args(a, first, "SKU", &s->err);
+	if (from_args < 0)
+		return s->err.code;
+	if (from_args) {
+		int rc = 0;
+		for (int i = first; i < a->argc; i++) {
+			int r = fn(s, a->argv[i], arg);
+			if (r && !rc)
+				rc = r;
+		}
+		return rc;
+	}
+	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
+	jv rec;
+	int got, rc = 0;
+	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
+		shop_err fe = {0};
+		const char *sku = rec_str(rec, "sku", &fe);
+		if (!sku && !fe.code)
+			err_set(&fe, SHOP_DATAERR, "field 'sku': missing");
+		if (fe.code) {
+			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
+			jv_free(rec);
+			break;
+		}
+		int x = fn(s, sku, arg);
+		if (x && !rc)
+			rc = x;
+		jv_free(rec);
+	}
+	jsonl_reader_free(r);
+	return s->err.code ? s->err.code : rc;
+}
+
+static int get_one(shop *s, const char *sku, void *arg)
+{
+	(void)arg;
+	int rc = catalog_get(s, sku, emit_line, NULL);
+	if (rc == SHOP_NOTFOUND && !s->err.code) {
+		/* Like cat with a missing file: say so, go on, fail at the end. */
+		cli_warn("get: sku '%s': no such product", sku);
+		return rc;
+	}
+	return rc;
+}
+
+static int cmd_get(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	int rc = each_sku(s, a, 0, get_one, NULL);
+	if (rc == SHOP_NOTFOUND && !s->err.code)
+		s->err.code = SHOP_NOTFOUND; /* already reported per sku */
+	return rc;
+}
+
+static int cmd_list(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	catalog_filter f = {0};
+	f.category = cli_get(a, "category");
+	f.brand = cli_get(a, "brand");
+	f.family = cli_get(a, "family");
+	f.status = cli_get(a, "status");
+	f.after = cli_get(a, "after");
+	if (f.status && strcmp(f.status, "any") && strcmp(f.status, "active") && strcmp(f.status, "draft") &&
+	    strcmp(f.status, "archived"))
+		return err_set(&s->err, SHOP_USAGE, "--status: '%s' is not one of active, draft, archived, any",
+		               f.status);
+	if (cli_get_count(a, "limit", 0, &f.limit, &s->err))
+		return s->err.code;
+	const char *where = cli_get(a, "where");
+	if (where && !(f.where = jqx_compile(where, "--where", &s->err)))
+		return s->err.code;
+	int rc = catalog_list(s, &f, emit_line, NULL);
+	jqx_free(f.where);
+	return rc;
+}
+
+static int cmd_export(void *ctx, cli_args *a)
+{
+	(void)a;
+	return catalog_export(ctx, emit_line, NULL);
+}
+
+static const char *line_label(void *arg, size_t i)
+{
+	static char label[64];
+	size_t *lines = arg;
+	snprintf(label, sizeof label, "stdin:%zu", lines[i]);
+	return label;
+}
+
+static int cmd_patch(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	(void)a;
+	/* Read every patch first: all or nothing. */
+	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
+	jv all = jv_array();
+	size_t *lines = NULL, n = 0;
+	jv rec;
+	int got;
+	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
+		all = jv_array_append(all, rec);
+		lines = xrealloc(lines, (n + 1) * sizeof *lines);
+		lines[n++] = jsonl_lineno(r);
+	}
+	jsonl_reader_free(r);
+	int rc = got < 0 ? s->err.code : catalog_patch(s, all, line_label, lines, emit_line, NULL);
+	if (got < 0)
+		jv_free(all);
+	free(lines);
+	return rc;
+}
+
+static int cmd_set(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	jv patch;
+	if (catalog_assignments(s, a->argv[0], a->argv + 1, a->argc - 1, &patch))
+		return s->err.code;
+	return catalog_patch(s, jv_array_append(jv_array(), patch), NULL, NULL, emit_line, NULL);
+}
+
+static int rm_collect(shop *s, const char *sku, void *arg)
+{
+	(void)s;
+	jv *all = arg;
+	jv p = jv_object();
+	p = jv_object_set(p, jv_string("sku"), jv_string(sku));
+	p = jv_object_set(p, jv_string("status"), jv_string("archived"));
+	*all = jv_array_append(*all, p);
+	return 0;
+}
+
+static int cmd_rm(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	jv all = jv_array();
+	if (each_sku(s, a, 0, rm_collect, &all)) {
+		jv_free(all);
+		return s->err.code;
+	}
+	return catalog_patch(s, all, NULL, NULL, emit_line, NULL);
+}
+
+static int cmd_image_add(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	jv rec;
+	if (catalog_image_add(s, a->argv[0], a->argv[1], &rec))
+		return s->err.code;
+	jsonl_out(rec);
+	return 0;
+}
+
+static int cmd_image_ls(void *ctx, cli_args *a)
+{
+	return catalog_image_ls(ctx, a->argv[0], emit_line, NULL);
+}
+
+static int cmd_publish(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	jv sum;
+	if (catalog_publish(s, a->argv[0], &sum))
+		return s->err.code;
+	jsonl_out(sum);
+	return 0;
+}
+
+static const cli_opt import_opts[] = {
+	{"keep-going", 0, NULL, "write the good records; bad ones go to --rejects"},
+	{"rejects", 0, "FILE", "where --keep-going copies each bad line with its error"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cli_opt list_opts[] = {
+	{"category", 0, "C", "only this category"},
+	{"brand", 0, "B", "only this brand"},
+	{"family", 0, "F", "only the variants of this family"},
+	{"status", 0, "S", "active, draft, archived or any (default: all but archived)"},
+	{"where", 0, "JQ", "keep records for which this jq expression is true"},
+	{"limit", 'n', "N", "at most N records"},
+	{"after", 0, "SKU", "start after this SKU (keyset pagination)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cli_cmd cmds[] = {
+	{"import", "[FILE]", "upsert product records (all or nothing)", import_opts, cmd_import, 0, 1},
+	{"get", "SKU...", "print products", NULL, cmd_get, 0, -1},
+	{"list", "", "list products, filtered, by sku", list_opts, cmd_list, 0, 0},
+	{"set", "SKU FIELD=VALUE|FIELD:=JSON...", "change fields of one product", NULL, cmd_set, 2, -1},
+	{"patch", "", "apply partial records from stdin (all or nothing)", NULL, cmd_patch, 0, 0},
+	{"rm", "SKU...", "archive products (orders keep their history)", NULL, cmd_rm, 0, -1},
+	{"export", "", "every product, in the form import takes", NULL, cmd_export, 0, 0},
+	{"image add", "SKU FILE|URL", "store an image and add it to a product", NULL, cmd_image_add, 2, 2},
+	{"image ls", "SKU", "list a product's images", NULL, cmd_image_ls, 1, 1},
+	{"publish", "DIR", "static export of active products and images for a CDN", NULL, cmd_publish, 1, 1},
+	{NULL, NULL, NULL, NULL, NULL, 0, 0},
+};
+
+static const cli_tool tool = {
+	"shop-catalog",
+	"products, variants and images of the shop's catalog",
+	shop_global_opts,
+	cmds,
+};
+
+int main(int argc, char **argv)
+{
+	return shop_main(&tool, argc, argv);
+}

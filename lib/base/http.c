@@ -1,0 +1,478 @@
+/* http: see http.h.
+ *
+ * The policy that matters for safety lives here and nowhere else: which
+ * URLs may be fetched, that TLS is verified, how long we wait, when a
+ * request is sent again. Drivers only build requests and parse answers. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SHOP_VERSION
+#define SHOP_VERSION "dev"
+#endif
+
+enum {
+	DEF_CONNECT_MS = 5000,
+	DEF_TIMEOUT_MS = 30000,
+	DEF_ATTEMPTS = 4,
+	DEF_BACKOFF_MS = 1000,
+	DEF_BACKOFF_CAP_MS = 30000,
+};
+#define DEF_MAX_BODY ((size_t)32 << 20)
+
+struct http_client {
+	CURL *curl;
+	http_opts o;
+	char *user_agent; /* owned copies: opts strings need not outlive http_new */
+	char *cainfo;
+	uint64_t rng;     /* xorshift state for backoff jitter */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One request's URL after the policy check. */
+typedef struct url_info {
+	char *url;     /* normalised, handed to curl (curl_free) */
+	char *display; /* scheme://host[:port]/path, for messages: no query, no userinfo */
+	int loopback;
+} url_info;
+
+typedef struct sink {
+	buf *body;
+	size_t max;
+	int over;
+} sink;
+
+static int curl_ready;
+
+http_client *http_new(const http_opts *opts)
+{
+	/* Not thread-safe by design: programs create their client in main,
+	 * before any thread exists, as curl_global_init itself requires. */
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		curl_ready = 1;
+	}
+	http_client *h = xcalloc(1, sizeof *h);
+	if (opts)
+		h->o = *opts;
+	if (h->o.connect_timeout_ms <= 0)
+		h->o.connect_timeout_ms = DEF_CONNECT_MS;
+	if (h->o.timeout_ms <= 0)
+		h->o.timeout_ms = DEF_TIMEOUT_MS;
+	if (h->o.max_attempts <= 0)
+		h->o.max_attempts = DEF_ATTEMPTS;
+	if (h->o.backoff_ms <= 0)
+		h->o.backoff_ms = DEF_BACKOFF_MS;
+	if (h->o.backoff_cap_ms <= 0)
+		h->o.backoff_cap_ms = DEF_BACKOFF_CAP_MS;
+	if (h->o.max_body == 0)
+		h->o.max_body = DEF_MAX_BODY;
+	h->user_agent = xstrdup(h->o.user_agent && *h->o.user_agent ? h->o.user_agent
+	                                                              : "shop/" SHOP_VERSION);
+	h->cainfo = h->o.cainfo && *h->o.cainfo ? xstrdup(h->o.cainfo) : NULL;
+	h->o.user_agent = h->user_agent;
+	h->o.cainfo = h->cainfo;
+
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* Jitter only has to differ between processes started together. */
+	h->rng = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^
+	         ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)h;
+	if (!h->rng)
+		h->rng = 0x9e3779b97f4a7c15u;
+
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h->user_agent);
+		free(h->cainfo);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void http_free(http_client *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->user_agent);
+	free(h->cainfo);
+	free(h);
+}
+
+void http_resp_free(http_resp *r)
+{
+	if (!r)
+		return;
+	buf_free(&r->body);
+	free(r->content_type);
+	r->content_type = NULL;
+}
+
+static uint64_t rnd(http_client *h)
+{
+	uint64_t x = h->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	h->rng = x;
+	return x;
+}
+
+static void url_info_free(url_info *u)
+{
+	curl_free(u->url);
+	free(u->display);
+	u->url = NULL;
+	u->display = NULL;
+}
+
+static int is_loopback(const char *host)
+{
+	/* Names only, not resolution: "localhost" is answered by curl itself
+	 * (never sent to DNS), and a resolver that maps some other name to
+	 * 127.0.0.1 must not earn that name plain http. */
+	return !strcmp(host, "127.0.0.1") || !strcmp(host, "[::1]") || !strcmp(host, "::1") ||
+	       !strcasecmp(host, "localhost");
+}
+
+/* Parse url with curl's own parser (the one the transfer will use), so that
+ * the host we judge is the host curl connects to. */
+static int check_url(const char *method, const char *url, url_info *out, shop_err *e)
+{
+	memset(out, 0, sizeof *out);
+	CURLU *u = curl_url();
+	if (!u)
+		return err_set(e, SHOP_SOFTWARE, "%s: out of memory", method);
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	int rc = 0;
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	if (uc != CURLUE_OK) {
+		rc = err_set(e, SHOP_USAGE, "%s: malformed URL: %s", method, curl_url_strerror(uc));
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+		rc = err_set(e, SHOP_USAGE, "%s: malformed URL: no scheme or host", method);
+		goto out;
+	}
+	(void)curl_url_get(u, CURLUPART_PORT, &port, 0);
+	(void)curl_url_get(u, CURLUPART_PATH, &path, 0);
+	out->loopback = is_loopback(host);
+	out->display = xasprintf("%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
+	                         path ? path : "/");
+	if (strcmp(scheme, "https") && strcmp(scheme, "http")) {
+		rc = err_set(e, SHOP_USAGE, "%s %s: scheme '%s' is not allowed (https only)", method,
+		             out->display, scheme);
+		goto out;
+	}
+	if (!strcmp(scheme, "http") && !out->loopback) {
+		rc = err_set(e, SHOP_USAGE,
+		             "%s %s: plain http is allowed only to 127.0.0.1, ::1 and localhost; use https",
+		             method, out->display);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_URL, &out->url, 0) != CURLUE_OK) {
+		rc = err_set(e, SHOP_USAGE, "%s %s: malformed URL", method, out->display);
+		goto out;
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	if (rc)
+		url_info_free(out);
+	return rc;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	sink *s = ud;
+	size_t len = size * n;
+	if (len > s->max - s->body->len) {
+		/* Returning short aborts the transfer: no point downloading a
+		 * body we are going to refuse. */
+		s->over = 1;
+		return 0;
+	}
+	buf_add(s->body, p, len);
+	return len;
+}
+
+static int retry_status(long st)
+{
+	return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+}
+
+static int retry_transport(CURLcode c)
+{
+	return c == CURLE_COULDNT_CONNECT || c == CURLE_OPERATION_TIMEDOUT || c == CURLE_GOT_NOTHING ||
+	       c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR;
+}
+
+/* Could the server have received the request although no answer came? A
+ * refused connection, a DNS failure or a TLS failure cannot have delivered
+ * it; a timeout can, once the request started going out. */
+static int may_have_sent(CURL *c, CURLcode rc)
+{
+	if (rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR)
+		return 1;
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		curl_off_t pre = 0;
+		/* Pretransfer is stamped after connect and TLS, right before
+		 * the request is written. */
+		if (curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK)
+			return 1;
+		return pre > 0;
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* The wait before attempt number `next` (2, 3, ...): backoff doubling from
+ * backoff_ms, "equal jitter" (half fixed, half random, so waits never
+ * collapse to zero), raised to Retry-After, and then capped. The cap wins
+ * over Retry-After on purpose: a server (or anything in between) asking
+ * for an hour must not hang a command; after the last attempt the caller
+ * gets the answer and can come back later. */
+static long backoff(http_client *h, int next, long retry_after_s)
+{
+	long cap = h->o.backoff_cap_ms;
+	long d = h->o.backoff_ms;
+	for (int i = 2; i < next && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	long half = d / 2;
+	d = half + (half > 0 ? (long)(rnd(h) % (uint64_t)(half + 1)) : 0);
+	if (retry_after_s > 0) {
+		long ra = retry_after_s > cap / 1000 + 1 ? cap : retry_after_s * 1000;
+		if (ra > d)
+			d = ra;
+	}
+	return d > cap ? cap : d;
+}
+
+static int valid_method(const char *m)
+{
+	if (!m || !*m)
+		return 0;
+	for (; *m; m++)
+		if (!((*m >= 'A' && *m <= 'Z') || *m == '-' || *m == '_'))
+			return 0;
+	return 1;
+}
+
+static const char *plural(int n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Options are set once per request (curl_easy_reset first, so nothing of
+ * a previous request leaks into this one) and reused for every attempt:
+ * an attempt is the same request sent again byte for byte. Reset keeps the
+ * connection cache, so reuse still saves the TLS handshake. */
+static int setup(http_client *h, const char *method, const url_info *u, struct curl_slist *hdrs,
+                 const char *body, size_t body_len, sink *s)
+{
+	CURL *c = h->curl;
+	CURLcode rc = CURLE_OK;
+	curl_easy_reset(c);
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_URL, u->url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_USERAGENT, h->user_agent);
+	SET(CURLOPT_PROTOCOLS_STR, u->loopback ? "http,https" : "https");
+	/* Redirects are not followed (a 3xx is an answer like any other);
+	 * this only narrows things further should that ever change. */
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	/* A proxy from the environment must never see loopback traffic: the
+	 * fakes run there, and plain http to a proxy would leave the host. */
+	if (u->loopback)
+		SET(CURLOPT_NOPROXY, "*");
+	if (h->cainfo)
+		SET(CURLOPT_CAINFO, h->cainfo);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, s);
+	/* Refuses early when Content-Length already says too much; on_body
+	 * covers bodies of unannounced length. */
+	curl_off_t max = h->o.max_body > (size_t)INT64_MAX ? INT64_MAX : (curl_off_t)h->o.max_body;
+	SET(CURLOPT_MAXFILESIZE_LARGE, max);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	if (!strcmp(method, "GET") && !body) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(method, "HEAD")) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else {
+		if (strcmp(method, "POST"))
+			SET(CURLOPT_CUSTOMREQUEST, method);
+		if (body || !strcmp(method, "POST")) {
+			SET(CURLOPT_POST, 1L);
+			SET(CURLOPT_POSTFIELDS, body ? body : "");
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+		}
+	}
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+int http_request(http_client *h, const char *method, const char *url, const char *const *headers,
+                 const char *body, size_t body_len, http_resp *resp, shop_err *e)
+{
+	memset(resp, 0, sizeof *resp);
+	if (!valid_method(method))
+		return err_set(e, SHOP_USAGE, "http: bad method");
+	if (!url)
+		return err_set(e, SHOP_USAGE, "%s: no URL", method);
+	url_info u;
+	int rc = check_url(method, url, &u, e);
+	if (rc)
+		return rc;
+
+	/* "Expect:" turns off 100-continue: it costs a round trip (or a
+	 * one-second stall against servers that ignore it) for nothing. */
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Expect:");
+	for (size_t i = 0; hdrs && headers && headers[i]; i++) {
+		if (strpbrk(headers[i], "\r\n") || !strchr(headers[i], ':')) {
+			/* Index only: the value may be a secret. */
+			rc = err_set(e, SHOP_USAGE, "%s %s: header %zu is not one \"Name: value\" line",
+			             method, u.display, i + 1);
+			goto out;
+		}
+		struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
+		if (!n) {
+			curl_slist_free_all(hdrs);
+			hdrs = NULL;
+		}
+		hdrs = n;
+	}
+	if (!hdrs) {
+		rc = err_set(e, SHOP_SOFTWARE, "%s %s: out of memory", method, u.display);
+		goto out;
+	}
+
+	sink s = {&resp->body, h->o.max_body, 0};
+	if (setup(h, method, &u, hdrs, body, body_len, &s)) {
+		rc = err_set(e, SHOP_SOFTWARE, "%s %s: cannot set up the request", method, u.display);
+		goto out;
+	}
+
+	int sent = 0;
+	for (int attempt = 1;; attempt++) {
+		resp->attempts = attempt;
+		resp->status = 0;
+		buf_reset(&resp->body);
+		free(resp->content_type);
+		resp->content_type = NULL;
+		s.over = 0;
+		h->errbuf[0] = 0;
+
+		CURLcode cc = curl_easy_perform(h->curl);
+		long status = 0;
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+
+		if (s.over || cc == CURLE_FILESIZE_EXCEEDED) {
+			buf_free(&resp->body);
+			resp->status = status;
+			rc = err_set(e, SHOP_DATAERR, "%s %s: response body over %zu bytes", method,
+			             u.display, h->o.max_body);
+			goto out;
+		}
+		if (cc == CURLE_OK) {
+			char *ct = NULL;
+			resp->status = status;
+			if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+				resp->content_type = xstrdup(ct);
+			if (!retry_status(status) || attempt >= h->o.max_attempts) {
+				/* An answer settles it: whatever happened to
+				 * earlier attempts, the server has spoken. */
+				resp->maybe_delivered = 0;
+				rc = 0;
+				goto out;
+			}
+			curl_off_t ra = 0;
+			if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+				ra = 0;
+			sleep_ms(backoff(h, attempt + 1, ra > LONG_MAX ? LONG_MAX : (long)ra));
+			continue;
+		}
+		/* Sticky over attempts: if any attempt may have reached the
+		 * server, the outcome is unknown even when a later one was
+		 * refused outright. */
+		if (may_have_sent(h->curl, cc))
+			sent = 1;
+		resp->maybe_delivered = sent;
+		if (!retry_transport(cc) || attempt >= h->o.max_attempts) {
+			rc = err_set(e, SHOP_UNAVAILABLE, "%s %s: %s after %d attempt%s", method, u.display,
+			             h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), attempt,
+			             plural(attempt));
+			goto out;
+		}
+		sleep_ms(backoff(h, attempt + 1, 0));
+	}
+out:
+	/* The handle must not keep pointers into this call's memory. */
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, (void *)NULL);
+	curl_slist_free_all(hdrs);
+	url_info_free(&u);
+	return rc;
+}
+
+int http_get(http_client *h, const char *url, buf *out, shop_err *e)
+{
+	http_resp r;
+	int rc = http_request(h, "GET", url, NULL, NULL, 0, &r, e);
+	if (rc == 0) {
+		if (r.status >= 200 && r.status < 300) {
+			buf_add(out, r.body.p ? r.body.p : "", r.body.len);
+		} else {
+			url_info u;
+			shop_err ignore = {0};
+			const char *shown = check_url("GET", url, &u, &ignore) ? "" : u.display;
+			rc = err_set(e, r.status == 404 || r.status == 410 ? SHOP_NOTFOUND : SHOP_UNAVAILABLE,
+			             "GET %s: HTTP %ld", shown, r.status);
+			if (!ignore.code)
+				url_info_free(&u);
+		}
+	}
+	http_resp_free(&r);
+	return rc;
+}
+
+void http_form_escape(buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned c = *p;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			buf_addc(out, (char)c);
+		} else {
+			char t[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_add(out, t, 3);
+		}
+	}
+}

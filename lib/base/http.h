@@ -1,0 +1,66 @@
+/* http: one libcurl easy handle per client, reused (keeps connections).
+ *
+ * Rules: TLS verification is never turned off; https is required except for
+ * loopback hosts (127.0.0.1, ::1, localhost), where plain http is allowed
+ * for tests and local fakes; no other scheme. Requests have a connect
+ * timeout and a total timeout. Transport failures (curl codes 7, 28, 52,
+ * 55, 56) and HTTP 408, 429, 500, 502, 503, 504 are retried up to
+ * max_attempts with exponential backoff and jitter, waiting at least
+ * Retry-After when the server sends it, and never longer in total than
+ * backoff_cap_ms between two attempts. A request is sent again byte for
+ * byte (so a mutating call keeps its Idempotency-Key header). Error bodies
+ * are kept: a 4xx/5xx answer is a response, not an error. Header values
+ * (Authorization!) are never printed or logged. */
+#ifndef SHOP_HTTP_H
+#define SHOP_HTTP_H
+
+#include <stddef.h>
+#include "util.h"
+
+typedef struct http_opts {
+	long connect_timeout_ms; /* default 5000 */
+	long timeout_ms;         /* whole request, default 30000 */
+	int max_attempts;        /* default 4 (1 = no retry) */
+	long backoff_ms;         /* first backoff, default 1000; doubles */
+	long backoff_cap_ms;     /* longest single wait, default 30000 */
+	size_t max_body;         /* largest response body kept, default 32 MiB */
+	const char *user_agent;  /* default "shop/VERSION" */
+	const char *cainfo;      /* CA bundle file for a test CA; NULL = system */
+} http_opts;
+
+typedef struct http_resp {
+	long status;         /* HTTP status of the final attempt; 0 when none came */
+	buf body;            /* the body of the final response (error bodies too) */
+	char *content_type;  /* owned; NULL when absent */
+	int attempts;        /* how many attempts were made */
+	int maybe_delivered; /* 1 when no response came but the request may have
+	                        reached the server (timeout or connection dropped
+	                        after sending): the outcome is unknown */
+} http_resp;
+
+typedef struct http_client http_client;
+
+/* NULL opts = all defaults; zero fields take their defaults too. Calls
+ * curl_global_init on first use. */
+http_client *http_new(const http_opts *opts);
+void http_free(http_client *h);
+
+/* Perform method ("GET", "POST", ...) on url with extra headers (a
+ * NULL-terminated array of "Name: value", may be NULL) and a body (may be
+ * NULL). On return resp is filled (free it with http_resp_free).
+ * Returns 0 when an HTTP response arrived (any status, after retries);
+ * SHOP_UNAVAILABLE (69) with e set ("GET https://...: <reason> after N
+ * attempts") when none did; SHOP_USAGE (64) for a URL that is refused by the
+ * rules above, or malformed; SHOP_DATAERR (65) when the body exceeds max_body. */
+int http_request(http_client *h, const char *method, const char *url, const char *const *headers,
+                 const char *body, size_t body_len, http_resp *resp, shop_err *e);
+void http_resp_free(http_resp *r);
+
+/* GET url into out (appended); 0 on a 2xx answer. A non-2xx answer is an
+ * error: 66 for 404 and 410, 69 otherwise, the message naming the status. */
+int http_get(http_client *h, const char *url, buf *out, shop_err *e);
+
+/* Percent-encode s for an application/x-www-form-urlencoded body into out. */
+void http_form_escape(buf *out, const char *s);
+
+#endif

@@ -1,0 +1,1232 @@
+/* catalog: see catalog.h. */
+#include "catalog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/http.h"
+#include "base/jqx.h"
+#include "base/jsonl.h"
+#include "base/money.h"
+#include "base/sha256.h"
+#include "base/store.h"
+
+#define SKU_MAX 64
+#define TITLE_MAX 1000
+#define NAME_MAX_ 200
+#define DESC_MAX 65536
+#define ATTR_MAX 65536
+
+/* A product as validated, ready to be written. Strings are owned. */
+typedef struct product {
+	char *sku, *title, *description, *brand, *category, *currency, *tax_class, *family, *status;
+	int64_t price;
+	jv options, attributes, images;
+} product;
+
+static void product_free(product *p)
+{
+	free(p->sku);
+	free(p->title);
+	free(p->description);
+	free(p->brand);
+	free(p->category);
+	free(p->currency);
+	free(p->tax_class);
+	free(p->family);
+	free(p->status);
+	jv_free(p->options);
+	jv_free(p->attributes);
+	jv_free(p->images);
+	memset(p, 0, sizeof *p);
+}
+
+static const char *const product_fields[] = {
+	"kind", "sku", "title", "description", "brand", "category", "price", "currency", "tax_class", "family",
+	"options", "attributes", "images", "status", "version", "created_at", "updated_at", NULL,
+};
+
+static int sku_ok(const char *s, shop_err *e)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return err_set(e, SHOP_DATAERR, "field 'sku': empty");
+	if (n > SKU_MAX)
+		return err_set(e, SHOP_DATAERR, "field 'sku': longer than %d bytes", SKU_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\')
+			return err_set(e, SHOP_DATAERR,
+			               "field 'sku': '%s' has a character other than printable ASCII (no space, '/' or '\\')",
+			               s);
+	}
+	return 0;
+}
+
+/* A text field: a string without NUL, at most max bytes, and without
+ * control characters unless multiline. Absent or null gives def (NULL def
+ * and required: an error). *out is owned. */
+static int text_field(jv rec, const char *key, const char *def, size_t max, int multiline, char **out,
+                      shop_err *e)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string(key));
+	jv_kind k = jv_get_kind(v);
+	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
+		jv_free(v);
+		if (!def)
+			return err_set(e, SHOP_DATAERR, "field '%s': missing", key);
+		*out = xstrdup(def);
+		return 0;
+	}
+	if (k != JV_KIND_STRING) {
+		err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", key, jv_kind_text(v));
+		jv_free(v);
+		return e->code;
+	}
+	const char *s = jv_string_value(v);
+	size_t n = (size_t)jv_string_length_bytes(jv_copy(v));
+	int rc = 0;
+	if (strlen(s) != n)
+		rc = err_set(e, SHOP_DATAERR, "field '%s': holds a NUL character", key);
+	else if (n > max)
+		rc = err_set(e, SHOP_DATAERR, "field '%s': longer than %zu bytes", key, max);
+	for (size_t i = 0; !rc && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
+			rc = err_set(e, SHOP_DATAERR, "field '%s': holds a control character", key);
+	}
+	if (!rc)
+		*out = xstrdup(s);
+	jv_free(v);
+	return rc;
+}
+
+/* The price: integer minor units, or a decimal string in the currency. */
+static int price_field(jv rec, const currency *cur, int64_t *out, shop_err *e)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("price"));
+	jv_kind k = jv_get_kind(v);
+	int rc = 0;
+	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
+		rc = err_set(e, SHOP_DATAERR, "field 'price': missing");
+	} else if (k == JV_KIND_STRING) {
+		shop_err pe = {0};
+		if (money_parse_decimal(jv_string_value(v), cur, out, &pe))
+			rc = err_set(e, SHOP_DATAERR, "field 'price': %s", pe.msg);
+	} else if (k == JV_KIND_NUMBER) {
+		double d = jv_number_value(v);
+		if (d != (double)(int64_t)d || d > 9007199254740992.0 || d < -9007199254740992.0)
+			rc = err_set(e, SHOP_DATAERR,
+			             "field 'price': %g is not whole minor units; write minor units (1999) or a "
+			             "decimal string (\"19.99\")",
+			             d);
+		else
+			*out = (int64_t)d;
+	} else {
+		rc = err_set(e, SHOP_DATAERR, "field 'price': expected minor units or a decimal string, got %s",
+		             jv_kind_text(v));
+	}
+	jv_free(v);
+	if (!rc && *out < 0)
+		rc = err_set(e, SHOP_DATAERR, "field 'price': negative (%lld)", (long long)*out);
+	return rc;
+}
+
+/* An object field; def {} when absent; strings_only for options. */
+static int object_field(jv rec, const char *key, int strings_only, jv *out, shop_err *e)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string(key));
+	jv_kind k = jv_get_kind(v);
+	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
+		jv_free(v);
+		*out = jv_object();
+		return 0;
+	}
+	if (k != JV_KIND_OBJECT) {
+		err_set(e, SHOP_DATAERR, "field '%s': expected an object, got %s", key, jv_kind_text(v));
+		jv_free(v);
+		return e->code;
+	}
+	if (strings_only) {
+		int bad = 0;
+		jv_object_foreach(v, name, val)
+		{
+			if (!bad && jv_get_kind(val) != JV_KIND_STRING) {
+				err_set(e, SHOP_DATAERR, "field '%s.%s': expected a string, got %s", key,
+				        jv_string_value(name), jv_kind_text(val));
+				bad = 1;
+			}
+			jv_free(name);
+			jv_free(val);
+		}
+		if (bad) {
+			jv_free(v);
+			return e->code;
+		}
+	}
+	jv dump = jv_dump_string(jv_copy(v), 0);
+	int big = jv_string_length_bytes(dump) > ATTR_MAX;
+	if (big) {
+		jv_free(v);
+		return err_set(e, SHOP_DATAERR, "field '%s': larger than %d bytes", key, ATTR_MAX);
+	}
+	*out = v;
+	return 0;
+}
+
+static int images_field(jv rec, jv *out, shop_err *e)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("images"));
+	jv_kind k = jv_get_kind(v);
+	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
+		jv_free(v);
+		*out = jv_array();
+		return 0;
+	}
+	if (k != JV_KIND_ARRAY) {
+		err_set(e, SHOP_DATAERR, "field 'images': expected an array of image names, got %s", jv_kind_text(v));
+		jv_free(v);
+		return e->code;
+	}
+	int bad = 0;
+	jv_array_foreach(v, i, item)
+	{
+		if (!bad && (jv_get_kind(item) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(item)) == 0 ||
+		             jv_string_length_bytes(jv_copy(item)) > 1000)) {
+			err_set(e, SHOP_DATAERR, "field 'images[%d]': expected an image name (a string)", i);
+			bad = 1;
+		}
+		jv_free(item);
+	}
+	if (bad) {
+		jv_free(v);
+		return e->code;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Validate a whole product record (borrowed) into p. The read-only fields
+ * kind, version, created_at and updated_at are accepted and ignored here. */
+static int catalog_check(shop *s, jv rec, product *p, shop_err *e)
+{
+	memset(p, 0, sizeof *p);
+	p->options = jv_null();
+	p->attributes = jv_null();
+	p->images = jv_null();
+	if (jv_get_kind(rec) != JV_KIND_OBJECT)
+		return err_set(e, SHOP_DATAERR, "expected a product record (an object), got %s", jv_kind_text(rec));
+	jv_object_foreach(rec, key, val)
+	{
+		int known = 0;
+		for (const char *const *f = product_fields; *f; f++)
+			if (!strcmp(*f, jv_string_value(key)))
+				known = 1;
+		if (!known)
+			err_set(e, SHOP_DATAERR, "unknown field '%s'", jv_string_value(key));
+		jv_free(key);
+		jv_free(val);
+	}
+	if (e->code)
+		return e->code;
+	const char *kind = rec_str(rec, "kind", e);
+	if (e->code)
+		return e->code;
+	if (kind && strcmp(kind, "product"))
+		return err_set(e, SHOP_DATAERR, "field 'kind': expected \"product\", got \"%s\"", kind);
+	if (text_field(rec, "sku", NULL, SKU_MAX, 0, &p->sku, e) || sku_ok(p->sku, e))
+		goto fail;
+	if (text_field(rec, "title", NULL, TITLE_MAX, 0, &p->title, e))
+		goto fail;
+	if (!p->title[0]) {
+		err_set(e, SHOP_DATAERR, "field 'title': empty");
+		goto fail;
+	}
+	if (text_field(rec, "description", "", DESC_MAX, 1, &p->description, e) ||
+	    text_field(rec, "brand", "", NAME_MAX_, 0, &p->brand, e) ||
+	    text_field(rec, "category", "", NAME_MAX_, 0, &p->category, e) ||
+	    text_field(rec, "currency", s->currency, 3, 0, &p->currency, e) ||
+	    text_field(rec, "tax_class", "standard", 32, 0, &p->tax_class, e) ||
+	    text_field(rec, "status", "active", 16, 0, &p->status, e))
+		goto fail;
+	const currency *cur = currency_find(p->currency);
+	if (!cur) {
+		err_set(e, SHOP_DATAERR, "field 'currency': '%s' is not an ISO 4217 code", p->currency);
+		goto fail;
+	}
+	if (price_field(rec, cur, &p->price, e))
+		goto fail;
+	if (strcmp(p->status, "active") && strcmp(p->status, "draft") && strcmp(p->status, "archived")) {
+		err_set(e, SHOP_DATAERR, "field 'status': '%s' is not one of active, draft, archived", p->status);
+		goto fail;
+	}
+	for (const char *c = p->tax_class; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-')) {
+			err_set(e, SHOP_DATAERR, "field 'tax_class': '%s' is not a name of [a-z0-9_-]", p->tax_class);
+			goto fail;
+		}
+	if (!p->tax_class[0]) {
+		err_set(e, SHOP_DATAERR, "field 'tax_class': empty");
+		goto fail;
+	}
+	jv fam = jv_object_get(jv_copy(rec), jv_string("family"));
+	int has_family = jv_get_kind(fam) == JV_KIND_STRING;
+	jv_free(fam);
+	if (has_family) {
+		if (text_field(rec, "family", NULL, SKU_MAX, 0, &p->family, e))
+			goto fail;
+		if (!p->family[0]) {
+			err_set(e, SHOP_DATAERR, "field 'family': empty (use null for none)");
+			goto fail;
+		}
+	} else {
+		char *tmp = NULL;
+		if (text_field(rec, "family", "", SKU_MAX, 0, &tmp, e))
+			goto fail;
+		free(tmp);
+	}
+	jv_free(p->options);
+	jv_free(p->attributes);
+	jv_free(p->images);
+	p->options = jv_null();
+	p->attributes = jv_null();
+	p->images = jv_null();
+	if (object_field(rec, "options", 1, &p->options, e) || object_field(rec, "attributes", 0, &p->attributes, e) ||
+	    images_field(rec, &p->images, e))
+		goto fail;
+	return 0;
+fail:
+	product_free(p);
+	p->options = p->attributes = p->images = jv_null();
+	return e->code;
+}
+
+/* The export form: content fields in a fixed order. */
+static jv product_content(const product *p)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("kind"), jv_string("product"));
+	o = jv_object_set(o, jv_string("sku"), jv_string(p->sku));
+	o = jv_object_set(o, jv_string("title"), jv_string(p->title));
+	o = jv_object_set(o, jv_string("description"), jv_string(p->description));
+	o = jv_object_set(o, jv_string("brand"), jv_string(p->brand));
+	o = jv_object_set(o, jv_string("category"), jv_string(p->category));
+	o = jv_object_set(o, jv_string("price"), jv_number((double)p->price));
+	o = jv_object_set(o, jv_string("currency"), jv_string(p->currency));
+	o = jv_object_set(o, jv_string("tax_class"), jv_string(p->tax_class));
+	o = jv_object_set(o, jv_string("family"), p->family ? jv_string(p->family) : jv_null());
+	o = jv_object_set(o, jv_string("options"), jv_copy(p->options));
+	o = jv_object_set(o, jv_string("attributes"), jv_copy(p->attributes));
+	o = jv_object_set(o, jv_string("images"), jv_copy(p->images));
+	o = jv_object_set(o, jv_string("status"), jv_string(p->status));
+	return o;
+}
+
+/* Write p (insert or update). expect_version > 0: only over that version.
+ * *changed: 0 unchanged, 1 created, 2 updated. doc (optional) gets the
+ * printed record. */
+static const char SQL_CUR[] = "SELECT version, created_at, content FROM product WHERE sku = ?1";
+static const char SQL_VARIANT[] =
+	"SELECT sku FROM product WHERE family = ?1 AND options_key = ?2 AND sku <> ?3 LIMIT 1";
+static const char SQL_INSERT[] =
+	"INSERT INTO product (sku, title, brand, category, price, currency, tax_class, family, options_key, "
+	"status, version, created_at, updated_at, content, doc) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+static const char SQL_UPDATE[] =
+	"UPDATE product SET title = ?2, brand = ?3, category = ?4, price = ?5, currency = ?6, tax_class = ?7, "
+	"family = ?8, options_key = ?9, status = ?10, version = ?11, created_at = ?12, updated_at = ?13, "
+	"content = ?14, doc = ?15 WHERE sku = ?1";
+
+static int product_put(shop *s, product *p, int64_t expect_version, int *changed, buf *doc, shop_err *e)
+{
+	store *st = s->st;
+	*changed = 0;
+	jv content = product_content(p);
+	jv cj = jv_dump_string(content, 0);
+	const char *cs = jv_string_value(cj);
+	size_t clen = (size_t)jv_string_length_bytes(jv_copy(cj));
+	int rc = 0;
+	char now[32];
+	clock_format(clock_now_ms(), now);
+
+	sqlite3_stmt *q = store_stmt(st, SQL_CUR, e);
+	if (!q)
+		goto out;
+	store_bind_text(q, 1, p->sku);
+	int step = sqlite3_step(q);
+	int exists = step == SQLITE_ROW;
+	if (!exists && step != SQLITE_DONE) {
+		rc = store_fail_rc(st, step, e, p->sku);
+		goto out;
+	}
+	int64_t version = exists ? sqlite3_column_int64(q, 0) : 0;
+	char created[32];
+	snprintf(created, sizeof created, "%s", exists ? store_col_text(q, 1) : now);
+	int same = exists && strlen(store_col_text(q, 2)) == clen && !memcmp(store_col_text(q, 2), cs, clen);
+	sqlite3_reset(q);
+	if (expect_version > 0 && expect_version != version) {
+		rc = err_set(e, SHOP_TEMPFAIL, "sku '%s': changed since version %lld (now %lld); read it again",
+		             p->sku, (long long)expect_version, (long long)version);
+		goto out;
+	}
+	if (same) {
+		if (doc) {
+			sqlite3_stmt *d = store_stmt(st, "SELECT doc FROM product WHERE sku = ?1", e);
+			if (!d)
+				goto out;
+			store_bind_text(d, 1, p->sku);
+			if (sqlite3_step(d) == SQLITE_ROW)
+				buf_adds(doc, store_col_text(d, 0));
+			sqlite3_reset(d);
+		}
+		goto out;
+	}
+	jv okey = jv_dump_string(jv_copy(p->options), JV_PRINT_SORTED);
+	if (p->family) {
+		sqlite3_stmt *vq = store_stmt(st, SQL_VARIANT, e);
+		if (!vq) {
+			jv_free(okey);
+			goto out;
+		}
+		store_bind_text(vq, 1, p->family);
+		store_bind_text(vq, 2, jv_string_value(okey));
+		store_bind_text(vq, 3, p->sku);
+		if (sqlite3_step(vq) == SQLITE_ROW)
+			rc = err_set(e, SHOP_DATAERR,
+			             "sku '%s': family '%s' already has a variant with options %s (sku '%s')", p->sku,
+			             p->family, jv_string_value(okey), store_col_text(vq, 0));
+		sqlite3_reset(vq);
+		if (rc) {
+			jv_free(okey);
+			goto out;
+		}
+	}
+	version++;
+	buf d = {0};
+	buf_add(&d, cs, clen - 1);
+	buf_addf(&d, ",\"version\":%lld,\"created_at\":\"%s\",\"updated_at\":\"%s\"}", (long long)version, created,
+	         now);
+	sqlite3_stmt *w = store_stmt(st, exists ? SQL_UPDATE : SQL_INSERT, e);
+	if (!w) {
+		jv_free(okey);
+		buf_free(&d);
+		goto out;
+	}
+	store_bind_text(w, 1, p->sku);
+	store_bind_text(w, 2, p->title);
+	store_bind_text(w, 3, p->brand);
+	store_bind_text(w, 4, p->category);
+	sqlite3_bind_int64(w, 5, p->price);
+	store_bind_text(w, 6, p->currency);
+	store_bind_text(w, 7, p->tax_class);
+	store_bind_text(w, 8, p->family);
+	store_bind_text(w, 9, jv_string_value(okey));
+	store_bind_text(w, 10, p->status);
+	sqlite3_bind_int64(w, 11, version);
+	store_bind_text(w, 12, created);
+	store_bind_text(w, 13, now);
+	sqlite3_bind_text(w, 14, cs, (int)clen, SQLITE_TRANSIENT);
+	sqlite3_bind_text(w, 15, d.p, (int)d.len, SQLITE_TRANSIENT);
+	step = sqlite3_step(w);
+	sqlite3_reset(w);
+	jv_free(okey);
+	if (step != SQLITE_DONE) {
+		rc = store_fail_rc(st, step, e, p->sku);
+		buf_free(&d);
+		goto out;
+	}
+	*changed = exists ? 2 : 1;
+	if (doc)
+		buf_add(doc, d.p, d.len);
+	buf_free(&d);
+out:
+	jv_free(cj);
+	return e->code ? e->code : rc;
+}
+
+/* ---- import ---- */
+
+static void write_reject(FILE *f, const char *name, size_t line, const char *err, const char *text, size_t len)
+{
+	jv r = jv_object();
+	r = jv_object_set(r, jv_string("kind"), jv_string("reject"));
+	r = jv_object_set(r, jv_string("source"), jv_string(name));
+	r = jv_object_set(r, jv_string("line"), jv_number((double)line));
+	r = jv_object_set(r, jv_string("error"), jv_string(err));
+	r = jv_object_set(r, jv_string("input"), jv_string_sized(text, (int)len));
+	jv_dumpf(r, f, 0);
+	fputc('\n', f);
+}
+
+int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	if (!shop_store(s))
+		return s->err.code;
+	if (store_begin(s->st, &s->err))
+		return s->err.code;
+	jsonl_reader *r = jsonl_reader_new(in, name, s->max_line);
+	for (;;) {
+		shop_err le = {0};
+		jv rec;
+		int got = jsonl_next(r, &rec, &le);
+		if (got == 0)
+			break;
+		product p;
+		int changed = 0;
+		if (got > 0) {
+			c->read++;
+			char *sku = NULL;
+			if (!catalog_check(s, rec, &p, &le)) {
+				product_put(s, &p, 0, &changed, NULL, &le);
+				sku = xstrdup(p.sku);
+				product_free(&p);
+			}
+			jv_free(rec);
+			if (le.code && le.code != SHOP_DATAERR) {
+				/* The store failed: no --keep-going past that. */
+				err_set(&s->err, le.code, "%s:%zu: %s", name, jsonl_lineno(r), le.msg);
+				free(sku);
+				break;
+			}
+			if (le.code)
+				err_prefix(&le, "%s:%zu: ", name, jsonl_lineno(r));
+			free(sku);
+		} else if (le.code != SHOP_DATAERR || !rejects) {
+			err_set(&s->err, le.code, "%s", le.msg);
+			break;
+		} else {
+			c->read++;
+		}
+		if (le.code) {
+			if (!rejects) {
+				err_set(&s->err, le.code, "%s", le.msg);
+				break;
+			}
+			size_t len;
+			const char *text = jsonl_line(r, &len);
+			write_reject(rejects, name, jsonl_lineno(r), le.msg, text, len);
+			c->rejected++;
+			continue;
+		}
+		if (changed == 1)
+			c->created++;
+		else if (changed == 2)
+			c->updated++;
+		else
+			c->unchanged++;
+		if (!s->quiet)
+			cli_progress("import", c->read, 0, 0);
+	}
+	jsonl_reader_free(r);
+	if (!s->quiet && c->read >= 1)
+		cli_progress("import", c->read, 0, 1);
+	if (s->err.code) {
+		store_rollback(s->st);
+		return s->err.code;
+	}
+	if (rejects && fflush(rejects) != 0) {
+		store_rollback(s->st);
+		return err_set(&s->err, SHOP_IOERR, "--rejects: write: %s", strerror(errno));
+	}
+	return store_commit(s->st, &s->err);
+}
+
+/* ---- reads ---- */
+
+int catalog_get(shop *s, const char *sku, catalog_emit emit, void *arg)
+{
+	if (!shop_store(s))
+		return s->err.code;
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT doc FROM product WHERE sku = ?1", &s->err);
+	if (!q)
+		return s->err.code;
+	store_bind_text(q, 1, sku);
+	int step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		emit(arg, (const char *)sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+		sqlite3_reset(q);
+		return 0;
+	}
+	sqlite3_reset(q);
+	if (step != SQLITE_DONE)
+		return store_fail_rc(s->st, step, &s->err, sku);
+	return SHOP_NOTFOUND;
+}
+
+int catalog_list(shop *s, const catalog_filter *f, catalog_emit emit, void *arg)
+{
+	if (!shop_store(s))
+		return s->err.code;
+	buf sql = {0};
+	buf_adds(&sql, "SELECT sku, doc FROM product WHERE 1");
+	int n = 0;
+	const char *binds[8];
+	if (!f->status)
+		buf_adds(&sql, " AND status <> 'archived'");
+	else if (strcmp(f->status, "any"))
+		buf_addf(&sql, " AND status = ?%d", (binds[n] = f->status, ++n));
+	if (f->brand)
+		buf_addf(&sql, " AND brand = ?%d", (binds[n] = f->brand, ++n));
+	if (f->category)
+		buf_addf(&sql, " AND category = ?%d", (binds[n] = f->category, ++n));
+	if (f->family)
+		buf_addf(&sql, " AND family = ?%d", (binds[n] = f->family, ++n));
+	if (f->after)
+		buf_addf(&sql, " AND sku > ?%d", (binds[n] = f->after, ++n));
+	buf_adds(&sql, " ORDER BY sku");
+	if (f->limit > 0 && !f->where)
+		buf_addf(&sql, " LIMIT %lld", f->limit);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(store_db(s->st), sql.p, -1, &q, NULL) != SQLITE_OK) {
+		buf_free(&sql);
+		return store_fail(s->st, &s->err, "list");
+	}
+	buf_free(&sql);
+	for (int i = 0; i < n; i++)
+		store_bind_text(q, i + 1, binds[i]);
+	long long shown = 0;
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *doc = (const char *)sqlite3_column_text(q, 1);
+		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		if (f->where) {
+			jv rec = jv_parse_sized(doc, (int)len);
+			int truth = 0;
+			shop_err we = {0};
+			int rc = jqx_test(f->where, rec, &truth, &we);
+			jv_free(rec);
+			if (rc) {
+				err_set(&s->err, we.code, "sku '%s': %s", store_col_text(q, 0), we.msg);
+				break;
+			}
+			if (!truth)
+				continue;
+		}
+		if (emit(arg, doc, len))
+			break;
+		if (f->limit > 0 && ++shown >= f->limit)
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		store_fail_rc(s->st, step, &s->err, "list");
+	sqlite3_finalize(q);
+	return s->err.code;
+}
+
+int catalog_export(shop *s, catalog_emit emit, void *arg)
+{
+	if (!shop_store(s))
+		return s->err.code;
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT content FROM product ORDER BY sku", &s->err);
+	if (!q)
+		return s->err.code;
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW)
+		if (emit(arg, (const char *)sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0)))
+			break;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		store_fail_rc(s->st, step, &s->err, "export");
+	sqlite3_reset(q);
+	return s->err.code;
+}
+
+/* ---- patch, set, rm ---- */
+
+/* RFC 7386 merge patch of target (consumed) by patch (consumed). */
+static jv merge_patch(jv target, jv patch)
+{
+	if (jv_get_kind(patch) != JV_KIND_OBJECT) {
+		jv_free(target);
+		return patch;
+	}
+	if (jv_get_kind(target) != JV_KIND_OBJECT) {
+		jv_free(target);
+		target = jv_object();
+	}
+	jv_object_foreach(patch, key, val)
+	{
+		if (jv_get_kind(val) == JV_KIND_NULL) {
+			target = jv_object_delete(target, key);
+			jv_free(val);
+		} else {
+			jv cur = jv_object_get(jv_copy(target), jv_copy(key));
+			if (!jv_is_valid(cur)) {
+				jv_free(cur);
+				cur = jv_null();
+			}
+			target = jv_object_set(target, key, merge_patch(cur, val));
+		}
+	}
+	jv_free(patch);
+	return target;
+}
+
+static int current_content(shop *s, const char *sku, jv *out, int64_t *version, shop_err *e)
+{
+	sqlite3_stmt *q = store_stmt(s->st, SQL_CUR, e);
+	if (!q)
+		return e->code;
+	store_bind_text(q, 1, sku);
+	int step = sqlite3_step(q);
+	if (step != SQLITE_ROW) {
+		sqlite3_reset(q);
+		if (step == SQLITE_DONE)
+			return err_set(e, SHOP_NOTFOUND, "sku '%s': no such product", sku);
+		return store_fail_rc(s->st, step, e, sku);
+	}
+	*version = sqlite3_column_int64(q, 0);
+	*out = jv_parse_sized((const char *)sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2));
+	sqlite3_reset(q);
+	return 0;
+}
+
+int catalog_patch(shop *s, jv patches, const char *(*label)(void *, size_t), void *larg, catalog_emit emit,
+                  void *arg)
+{
+	if (!shop_store(s)) {
+		jv_free(patches);
+		return s->err.code;
+	}
+	if (store_begin(s->st, &s->err)) {
+		jv_free(patches);
+		return s->err.code;
+	}
+	buf docs = {0};
+	int n = jv_array_length(jv_copy(patches));
+	for (int i = 0; i < n && !s->err.code; i++) {
+		shop_err pe = {0};
+		jv patch = jv_array_get(jv_copy(patches), i);
+		const char *where = label ? label(larg, (size_t)i) : NULL;
+		const char *sku = rec_str(patch, "sku", &pe);
+		int64_t expect = 0, version = 0;
+		jv cur = jv_null();
+		if (jv_get_kind(patch) != JV_KIND_OBJECT)
+			err_set(&pe, SHOP_DATAERR, "expected a partial product record (an object), got %s",
+			        jv_kind_text(patch));
+		else if (!sku && !pe.code)
+			err_set(&pe, SHOP_DATAERR, "field 'sku': missing");
+		if (!pe.code && rec_int(patch, "version", &expect, &pe) >= 0 && !pe.code)
+			current_content(s, sku, &cur, &version, &pe);
+		if (!pe.code) {
+			jv ver = jv_object_get(jv_copy(patch), jv_string("version"));
+			int has_ver = jv_get_kind(ver) == JV_KIND_NUMBER;
+			jv_free(ver);
+			if (has_ver && expect != version)
+				err_set(&pe, SHOP_TEMPFAIL, "sku '%s': changed since version %lld (now %lld); read it again",
+				        sku, (long long)expect, (long long)version);
+		}
+		if (!pe.code) {
+			char *sku_copy = xstrdup(sku);
+			jv merged = merge_patch(cur, jv_copy(patch));
+			cur = jv_null();
+			/* The sku is the key, not a field to change. */
+			merged = jv_object_set(merged, jv_string("sku"), jv_string(sku_copy));
+			product p;
+			if (!catalog_check(s, merged, &p, &pe)) {
+				int changed;
+				size_t before = docs.len;
+				if (!product_put(s, &p, 0, &changed, &docs, &pe) && docs.len > before)
+					buf_addc(&docs, '\n');
+				product_free(&p);
+			}
+			jv_free(merged);
+			free(sku_copy);
+		}
+		jv_free(cur);
+		if (pe.code) {
+			if (where)
+				err_set(&s->err, pe.code, "%s: %s", where, pe.msg);
+			else
+				err_set(&s->err, pe.code, "%s", pe.msg);
+		}
+		jv_free(patch);
+	}
+	jv_free(patches);
+	if (s->err.code || store_commit(s->st, &s->err)) {
+		store_rollback(s->st);
+		buf_free(&docs);
+		return s->err.code;
+	}
+	for (char *p = docs.p, *nl; p && (nl = strchr(p, '\n')); p = nl + 1)
+		if (emit(arg, p, (size_t)(nl - p)))
+			break;
+	buf_free(&docs);
+	return 0;
+}
+
+int catalog_assignments(shop *s, const char *sku, char **args, int n, jv *patch)
+{
+	jv p = jv_object();
+	p = jv_object_set(p, jv_string("sku"), jv_string(sku));
+	for (int i = 0; i < n; i++) {
+		const char *a = args[i];
+		const char *eq = strchr(a, '=');
+		if (!eq || eq == a || (eq == a + 1 && a[0] == ':')) {
+			jv_free(p);
+			return err_set(&s->err, SHOP_USAGE, "'%s': expected FIELD=VALUE or FIELD:=JSON", a);
+		}
+		int raw = eq[-1] == ':';
+		char *field = xstrndup(a, (size_t)(eq - a - raw));
+		jv val;
+		if (raw) {
+			val = jv_parse(eq + 1);
+			if (!jv_is_valid(val)) {
+				jv_free(val);
+				err_set(&s->err, SHOP_USAGE, "'%s': the value after := is not JSON", field);
+				free(field);
+				jv_free(p);
+				return s->err.code;
+			}
+		} else {
+			size_t bad;
+			if (!utf8_valid(eq + 1, strlen(eq + 1), &bad)) {
+				err_set(&s->err, SHOP_DATAERR, "'%s': invalid UTF-8", field);
+				free(field);
+				jv_free(p);
+				return s->err.code;
+			}
+			val = jv_string(eq + 1);
+		}
+		/* A dotted field goes into options or attributes: a path of objects. */
+		jv path = jv_array();
+		for (char *part = field, *dot;; part = dot + 1) {
+			dot = strchr(part, '.');
+			if (dot)
+				*dot = 0;
+			if (!*part) {
+				jv_free(path);
+				jv_free(val);
+				jv_free(p);
+				err_set(&s->err, SHOP_USAGE, "'%s': empty field name", a);
+				free(field);
+				return s->err.code;
+			}
+			path = jv_array_append(path, jv_string(part));
+			if (!dot)
+				break;
+		}
+		free(field);
+		int depth = jv_array_length(jv_copy(path));
+		for (int k = depth - 1; k >= 1; k--) {
+			jv o = jv_object();
+			val = jv_object_set(o, jv_array_get(jv_copy(path), k), val);
+		}
+		jv top = jv_array_get(path, 0);
+		jv cur = jv_object_get(jv_copy(p), jv_copy(top));
+		if (!jv_is_valid(cur)) {
+			jv_free(cur);
+			cur = jv_null();
+		}
+		/* Two assignments into one object merge; otherwise the last wins. */
+		if (jv_get_kind(cur) == JV_KIND_OBJECT && jv_get_kind(val) == JV_KIND_OBJECT)
+			val = merge_patch(cur, val);
+		else
+			jv_free(cur);
+		p = jv_object_set(p, top, val);
+	}
+	*patch = p;
+	return 0;
+}
+
+/* ---- images ---- */
+
+static const struct img_type {
+	const char *mime, *ext;
+} img_png = {"image/png", "png"}, img_jpeg = {"image/jpeg", "jpg"}, img_gif = {"image/gif", "gif"},
+  img_webp = {"image/webp", "webp"}, img_avif = {"image/avif", "avif"};
+
+static const struct img_type *sniff(const unsigned char *p, size_t n)
+{
+	if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+		return &img_png;
+	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return &img_jpeg;
+	if (n >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6)))
+		return &img_gif;
+	if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4))
+		return &img_webp;
+	if (n >= 12 && !memcmp(p + 4, "ftypavif", 8))
+		return &img_avif;
+	return NULL;
+}
+
+static int read_file(const char *path, size_t max, buf *out, shop_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno == ENOENT ? SHOP_NOTFOUND : SHOP_IOERR, "%s: %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return err_set(e, SHOP_DATAERR, "%s: not a regular file", path);
+	}
+	if ((size_t)sb.st_size > max) {
+		close(fd);
+		return err_set(e, SHOP_DATAERR, "%s: larger than %zu bytes (limits.image_bytes)", path, max);
+	}
+	char chunk[65536];
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof chunk)) > 0) {
+		buf_add(out, chunk, (size_t)r);
+		if (out->len > max) {
+			close(fd);
+			return err_set(e, SHOP_DATAERR, "%s: larger than %zu bytes", path, max);
+		}
+	}
+	int err = r < 0 ? errno : 0;
+	close(fd);
+	if (err)
+		return err_set(e, SHOP_IOERR, "%s: read: %s", path, strerror(err));
+	return 0;
+}
+
+/* Write bytes to path atomically (a temporary file, fsync, rename, fsync
+ * of the directory), with mode; an existing file is left alone: names are
+ * content hashes, so it already holds these bytes. */
+static int write_atomic(const char *path, const void *p, size_t n, mode_t mode, int replace, shop_err *e)
+{
+	if (!replace && access(path, F_OK) == 0)
+		return 0;
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return e->code;
+	}
+	if (fchmod(fd, mode) || write_all(fd, p, n) || fsync(fd)) {
+		err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return e->code;
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		err_set(e, SHOP_IOERR, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return e->code;
+	}
+	free(tmp);
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = 0;
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dir);
+	return 0;
+}
+
+static int mkdir_p(const char *d, mode_t mode, shop_err *e)
+{
+	char *p = xstrdup(d);
+	for (char *c = p + 1;; c++) {
+		if (*c == '/' || !*c) {
+			char save = *c;
+			*c = 0;
+			if (mkdir(p, mode) && errno != EEXIST) {
+				err_set(e, SHOP_IOERR, "mkdir %s: %s", p, strerror(errno));
+				free(p);
+				return e->code;
+			}
+			*c = save;
+			if (!save)
+				break;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+static char *image_path(shop *s, const char *name, int mk, shop_err *e)
+{
+	char *dir = store_subdir(s->st, "images", mk, e);
+	if (!dir)
+		return NULL;
+	char sub[3] = {name[0], name[1], 0};
+	char *d2 = xasprintf("%s/%s", dir, sub);
+	free(dir);
+	if (mk && mkdir(d2, 0700) && errno != EEXIST) {
+		err_set(e, SHOP_IOERR, "mkdir %s: %s", d2, strerror(errno));
+		free(d2);
+		return NULL;
+	}
+	char *path = xasprintf("%s/%s", d2, name);
+	free(d2);
+	return path;
+}
+
+static int image_record(shop *s, const char *sku, const char *name, jv *rec, shop_err *e)
+{
+	sqlite3_stmt *q =
+		store_stmt(s->st, "SELECT sha256, type, bytes, source, created_at FROM image WHERE name = ?1", e);
+	if (!q)
+		return e->code;
+	store_bind_text(q, 1, name);
+	jv r = jv_object();
+	r = jv_object_set(r, jv_string("kind"), jv_string("image"));
+	r = jv_object_set(r, jv_string("sku"), jv_string(sku));
+	r = jv_object_set(r, jv_string("name"), jv_string(name));
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		r = jv_object_set(r, jv_string("sha256"), jv_string(store_col_text(q, 0)));
+		r = jv_object_set(r, jv_string("type"), jv_string(store_col_text(q, 1)));
+		r = jv_object_set(r, jv_string("bytes"), jv_number((double)sqlite3_column_int64(q, 2)));
+		r = jv_object_set(r, jv_string("source"), jv_string(store_col_text(q, 3)));
+		r = jv_object_set(r, jv_string("created_at"), jv_string(store_col_text(q, 4)));
+		char *path = image_path(s, name, 0, e);
+		r = jv_object_set(r, jv_string("stored"), jv_bool(path && access(path, R_OK) == 0));
+		free(path);
+	} else {
+		/* A name from an import whose file this store does not hold. */
+		r = jv_object_set(r, jv_string("stored"), jv_false());
+	}
+	sqlite3_reset(q);
+	*rec = r;
+	return 0;
+}
+
+int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
+{
+	shop_err *e = &s->err;
+	if (!shop_store(s))
+		return e->code;
+	jv cur;
+	int64_t version;
+	if (current_content(s, sku, &cur, &version, e))
+		return e->code;
+	jv_free(cur);
+	buf data = {0};
+	int is_url = !strncmp(src, "https://", 8) || !strncmp(src, "http://", 7);
+	if (is_url) {
+		http_opts o = {0};
+		o.max_body = s->max_image;
+		http_client *h = http_new(&o);
+		http_get(h, src, &data, e);
+		http_free(h);
+	} else {
+		read_file(src, s->max_image, &data, e);
+	}
+	if (e->code) {
+		buf_free(&data);
+		return e->code;
+	}
+	const struct img_type *t = sniff((const unsigned char *)data.p, data.len);
+	if (!t) {
+		buf_free(&data);
+		return err_set(e, SHOP_DATAERR, "%s: not an image shop takes (PNG, JPEG, GIF, WebP or AVIF)", src);
+	}
+	char hex[65];
+	sha256_hex(data.p, data.len, hex);
+	char *name = xasprintf("%s.%s", hex, t->ext);
+	char *path = image_path(s, name, 1, e);
+	if (!path || write_atomic(path, data.p, data.len, 0600, 0, e)) {
+		free(path);
+		free(name);
+		buf_free(&data);
+		return e->code;
+	}
+	free(path);
+	size_t bytes = data.len;
+	buf_free(&data);
+
+	if (store_begin(s->st, e)) {
+		free(name);
+		return e->code;
+	}
+	char now[32];
+	clock_format(clock_now_ms(), now);
+	sqlite3_stmt *ins = store_stmt(s->st,
+	                               "INSERT OR IGNORE INTO image (sha256, name, type, bytes, source, created_at) "
+	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	                               e);
+	if (ins) {
+		store_bind_text(ins, 1, hex);
+		store_bind_text(ins, 2, name);
+		store_bind_text(ins, 3, t->mime);
+		sqlite3_bind_int64(ins, 4, (sqlite3_int64)bytes);
+		store_bind_text(ins, 5, src);
+		store_bind_text(ins, 6, now);
+		int step = sqlite3_step(ins);
+		sqlite3_reset(ins);
+		if (step != SQLITE_DONE)
+			store_fail_rc(s->st, step, e, "image");
+	}
+	/* Add the name to the product's images unless it is there already. */
+	if (!e->code && !current_content(s, sku, &cur, &version, e)) {
+		jv imgs = jv_object_get(cur, jv_string("images"));
+		int have = 0;
+		jv_array_foreach(imgs, i, it)
+		{
+			if (!strcmp(jv_string_value(it), name))
+				have = 1;
+			jv_free(it);
+		}
+		if (!have) {
+			imgs = jv_array_append(imgs, jv_string(name));
+			jv patch = jv_object();
+			patch = jv_object_set(patch, jv_string("sku"), jv_string(sku));
+			patch = jv_object_set(patch, jv_string("images"), imgs);
+			jv full;
+			jv now_cur;
+			int64_t v2;
+			if (!current_content(s, sku, &now_cur, &v2, e)) {
+				full = merge_patch(now_cur, patch);
+				product p;
+				if (!catalog_check(s, full, &p, e)) {
+					int changed;
+					product_put(s, &p, 0, &changed, NULL, e);
+					product_free(&p);
+				}
+				jv_free(full);
+			} else {
+				jv_free(patch);
+			}
+		} else {
+			jv_free(imgs);
+		}
+	}
+	if (e->code || store_commit(s->st, e)) {
+		store_rollback(s->st);
+		free(name);
+		return e->code;
+	}
+	image_record(s, sku, name, rec, e);
+	free(name);
+	return e->code;
+}
+
+int catalog_image_ls(shop *s, const char *sku, catalog_emit emit, void *arg)
+{
+	shop_err *e = &s->err;
+	if (!shop_store(s))
+		return e->code;
+	jv cur;
+	int64_t version;
+	if (current_content(s, sku, &cur, &version, e))
+		return e->code;
+	jv imgs = jv_object_get(cur, jv_string("images"));
+	jv_array_foreach(imgs, i, it)
+	{
+		jv rec;
+		if (!e->code && !image_record(s, sku, jv_string_value(it), &rec, e)) {
+			jv line = jv_dump_string(rec, 0);
+			emit(arg, jv_string_value(line), (size_t)jv_string_length_bytes(jv_copy(line)));
+			jv_free(line);
+		}
+		jv_free(it);
+	}
+	jv_free(imgs);
+	return e->code;
+}
+
+/* ---- publish ---- */
+
+int catalog_publish(shop *s, const char *dir, jv *summary)
+{
+	shop_err *e = &s->err;
+	if (!shop_store(s))
+		return e->code;
+	char *pdir = xasprintf("%s/p", dir), *idir = xasprintf("%s/img", dir);
+	/* Published files are for a web server to read: 0755/0644 (less the
+	 * umask), where everything of the store itself is private. */
+	if (mkdir_p(pdir, 0755, e) || mkdir_p(idir, 0755, e))
+		goto out;
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT sku, content FROM product WHERE status = 'active' ORDER BY sku", e);
+	if (!q)
+		goto out;
+	jv index = jv_object();
+	size_t products = 0, images = 0, written = 0;
+	int step;
+	while (!e->code && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *sku = store_col_text(q, 0);
+		const char *content = store_col_text(q, 1);
+		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		char hex[65];
+		sha256_hex(content, len, hex);
+		char *rel = xasprintf("p/%s.json", hex);
+		char *path = xasprintf("%s/%s", dir, rel);
+		int existed = access(path, F_OK) == 0;
+		buf body = {0};
+		buf_add(&body, content, len);
+		buf_addc(&body, '\n');
+		if (!write_atomic(path, body.p, body.len, 0644, 0, e) && !existed)
+			written++;
+		buf_free(&body);
+		free(path);
+		index = jv_object_set(index, jv_string(sku), jv_string(rel));
+		free(rel);
+		products++;
+		jv rec = jv_parse_sized(content, (int)len);
+		jv imgs = jv_object_get(rec, jv_string("images"));
+		jv_array_foreach(imgs, i, it)
+		{
+			const char *name = jv_string_value(it);
+			char *src = NULL, *dst = xasprintf("%s/%s", idir, name);
+			if (!e->code && access(dst, F_OK) != 0) {
+				src = strlen(name) > 2 && !strchr(name, '/') ? image_path(s, name, 0, e) : NULL;
+				buf data = {0};
+				if (!src || access(src, R_OK) != 0)
+					err_set(e, SHOP_NOTFOUND, "sku '%s': image %s is not in the store (image add it)", sku,
+					        name);
+				else if (!read_file(src, SIZE_MAX / 2, &data, e) &&
+				         !write_atomic(dst, data.p, data.len, 0644, 0, e))
+					written++;
+				buf_free(&data);
+			}
+			if (!e->code)
+				images++;
+			free(src);
+			free(dst);
+			jv_free(it);
+		}
+		jv_free(imgs);
+	}
+	sqlite3_reset(q);
+	if (e->code) {
+		jv_free(index);
+		goto out;
+	}
+	char now[32];
+	clock_format(clock_now_ms(), now);
+	jv idx = jv_object();
+	idx = jv_object_set(idx, jv_string("generated_at"), jv_string(now));
+	idx = jv_object_set(idx, jv_string("count"), jv_number((double)products));
+	idx = jv_object_set(idx, jv_string("products"), index);
+	jv text = jv_dump_string(idx, JV_PRINT_SORTED);
+	buf body = {0};
+	buf_adds(&body, jv_string_value(text));
+	buf_addc(&body, '\n');
+	jv_free(text);
+	char *ipath = xasprintf("%s/index.json", dir);
+	/* The index is the one file that changes: written last, atomically, so
+	 * a reader sees the old catalog or the new one, never a mix. */
+	write_atomic(ipath, body.p, body.len, 0644, 1, e);
+	free(ipath);
+	buf_free(&body);
+	if (!e->code) {
+		jv r = jv_object();
+		r = jv_object_set(r, jv_string("kind"), jv_string("publish"));
+		r = jv_object_set(r, jv_string("dir"), jv_string(dir));
+		r = jv_object_set(r, jv_string("products"), jv_number((double)products));
+		r = jv_object_set(r, jv_string("images"), jv_number((double)images));
+		r = jv_object_set(r, jv_string("written"), jv_number((double)written));
+		r = jv_object_set(r, jv_string("index"), jv_string("index.json"));
+		r = jv_object_set(r, jv_string("generated_at"), jv_string(now));
+		*summary = r;
+	}
+out:
+	free(pdir);
+	free(idir);
+	return e->code;
+}

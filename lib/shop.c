@@ -1,0 +1,134 @@
+/* shop: see shop.h. */
+#include "shop.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cfg.h"
+#include "base/clock.h"
+#include "base/jsonl.h"
+#include "base/money.h"
+#include "base/store.h"
+
+const cli_opt shop_global_opts[] = {
+	{"db", 0, "PATH", "the store (else $SHOP_DB, else ./shop.db)"},
+	{"config", 0, "PATH", "shop.yaml (else $SHOP_CONFIG, else ./shop.yaml if present)"},
+	{"quiet", 'q', NULL, "no notes or progress on stderr"},
+	{"table", 0, NULL, "print records as an aligned table"},
+	{NULL, 0, NULL, NULL},
+};
+
+/* Every key shop.yaml may hold (shop.yaml(5)). Unknown keys are refused,
+ * so a typo is an error instead of a silently ignored setting. */
+static const cfg_schema shop_schema[] = {
+	{"currency", CFG_STR},
+	{"store", CFG_MAP},
+	{"store.busy_timeout", CFG_DURATION},
+	{"store.data_dir", CFG_STR},
+	{"limits", CFG_MAP},
+	{"limits.line_bytes", CFG_INT},
+	{"limits.image_bytes", CFG_INT},
+	{"http", CFG_MAP},
+	{"http.timeout", CFG_DURATION},
+	{"http.connect_timeout", CFG_DURATION},
+	{"http.attempts", CFG_INT},
+	{"http.backoff", CFG_DURATION},
+	{"warehouses", CFG_SEQ},
+	{"warehouses[]", CFG_MAP},
+	{"warehouses[].id", CFG_STR},
+	{"warehouses[].name", CFG_STR},
+	{"warehouses[].region", CFG_STR},
+	{"warehouses[].priority", CFG_INT},
+	{NULL, 0},
+};
+
+void shop_note(shop *s, const char *fmt, ...)
+{
+	if (s->quiet)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_warn("%s", msg);
+}
+
+static int load_config(shop *s, const char *flag)
+{
+	const char *path = flag;
+	if (!path || !*path)
+		path = getenv("SHOP_CONFIG");
+	if (!path || !*path)
+		path = access("shop.yaml", F_OK) == 0 ? "shop.yaml" : NULL;
+	if (path) {
+		s->cfg = cfg_load_file(path, shop_schema, &s->err);
+		if (!s->cfg)
+			return s->err.code;
+	} else {
+		s->cfg = cfg_empty();
+	}
+	s->cfg_path = path;
+	const cfg_node *cur = cfg_get(s->cfg, NULL, "currency");
+	s->currency = cfg_str(s->cfg, NULL, "currency", "USD");
+	if (!currency_find(s->currency))
+		return err_set(&s->err, SHOP_CONFIG, "%s: currency: '%s' is not an ISO 4217 code",
+		               cur ? cfg_where(cur) : cfg_name(s->cfg), s->currency);
+	int64_t line = cfg_int(s->cfg, NULL, "limits.line_bytes", JSONL_MAX_LINE);
+	int64_t img = cfg_int(s->cfg, NULL, "limits.image_bytes", 20 * 1024 * 1024);
+	if (line < 1024 || line > (1 << 30) || img < 1 || img > (1 << 30))
+		return err_set(&s->err, SHOP_CONFIG, "%s: limits: line_bytes must be 1024..2^30, image_bytes 1..2^30",
+		               cfg_name(s->cfg));
+	s->max_line = (size_t)line;
+	s->max_image = (size_t)img;
+	s->busy_timeout_ms = (long)cfg_duration(s->cfg, NULL, "store.busy_timeout", 10000);
+	return 0;
+}
+
+struct store *shop_store(shop *s)
+{
+	if (s->st)
+		return s->st;
+	store_opts o = {s->busy_timeout_ms, cfg_str(s->cfg, NULL, "store.data_dir", NULL)};
+	if (store_open(s->db_path, &o, &s->st, &s->err))
+		s->st = NULL;
+	return s->st;
+}
+
+int shop_main(const cli_tool *t, int argc, char **argv)
+{
+	shop s;
+	memset(&s, 0, sizeof s);
+	const cli_cmd *cmd;
+	cli_args a;
+	int done;
+	if (cli_parse_tool(t, argc, argv, &cmd, &a, &done, &s.err) || done) {
+		cli_args_free(&a);
+		return cli_report(&s.err);
+	}
+	s.quiet = cli_has(&a, "quiet");
+	s.table = cli_has(&a, "table");
+	s.db_path = cli_get(&a, "db");
+	if (!s.db_path || !*s.db_path)
+		s.db_path = getenv("SHOP_DB");
+	if (!s.db_path || !*s.db_path)
+		s.db_path = "shop.db";
+	int code = 0;
+	if (clock_init(&s.err) || load_config(&s, cli_get(&a, "config")))
+		goto out;
+	jsonl_out_init(s.table);
+	int rc = cmd->run(&s, &a);
+	if (rc && !s.err.code)
+		err_set(&s.err, rc, "%s failed", cmd->name);
+	if (jsonl_out_end() && !s.err.code)
+		err_set(&s.err, SHOP_IOERR, "stdout: write error");
+out:
+	code = cli_report(&s.err);
+	if (s.st)
+		store_close(s.st);
+	cfg_free(s.cfg);
+	cli_args_free(&a);
+	return code;
+}

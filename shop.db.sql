@@ -1,0 +1,44 @@
+-- shop.db.sql: the whole schema of a shop store, embedded into every
+-- binary at build time.  It is a sequence of migrations, each introduced by
+-- a line "-- migrate: N"; a new store runs them all in one transaction, an
+-- existing one those above its PRAGMA user_version.  Append new migrations;
+-- never edit one that has shipped.
+
+-- migrate: 1
+-- The catalog.  content is the product as exported (its content fields, in
+-- a fixed key order); doc is the record as printed by get/list (content plus
+-- version and times): the catalog cache, rewritten on every change so reads
+-- never assemble JSON.  The other columns exist for filters and checks.
+CREATE TABLE product (
+	id          INTEGER PRIMARY KEY,
+	sku         TEXT NOT NULL UNIQUE,
+	title       TEXT NOT NULL,
+	brand       TEXT NOT NULL,
+	category    TEXT NOT NULL,
+	price       INTEGER NOT NULL CHECK (price >= 0),
+	currency    TEXT NOT NULL,
+	tax_class   TEXT NOT NULL,
+	family      TEXT,
+	options_key TEXT NOT NULL,   -- options as sorted JSON: variants of a family differ here
+	status      TEXT NOT NULL CHECK (status IN ('active', 'draft', 'archived')),
+	version     INTEGER NOT NULL CHECK (version >= 1),
+	created_at  TEXT NOT NULL,
+	updated_at  TEXT NOT NULL,
+	content     TEXT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX product_brand ON product (brand, sku);
+CREATE INDEX product_category ON product (category, sku);
+CREATE INDEX product_status ON product (status, sku);
+CREATE UNIQUE INDEX product_variant ON product (family, options_key) WHERE family IS NOT NULL;
+
+-- Images are files under the store's data directory, named by the sha256
+-- of their bytes; a product lists the names in its images[].
+CREATE TABLE image (
+	sha256      TEXT PRIMARY KEY,
+	name        TEXT NOT NULL,   -- sha256.ext
+	type        TEXT NOT NULL,   -- image/png ...
+	bytes       INTEGER NOT NULL,
+	source      TEXT NOT NULL,   -- the file or URL it came from
+	created_at  TEXT NOT NULL
+);

@@ -1,0 +1,46 @@
+# Loaded by every bats file: a fresh store per test, a fixed clock, the
+# binaries of the build under test first on PATH.
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+: "${SHOP_BUILD:=$TOP/build}"
+case $SHOP_BUILD in /*) ;; *) SHOP_BUILD=$TOP/$SHOP_BUILD ;; esac
+export SHOP_BUILD TOP
+export PATH="$SHOP_BUILD/bin:$PATH"
+export TZ=UTC LC_ALL=C
+DATA=${SHOP_DATA:-$TOP/../shared/data}
+export DATA
+
+common_setup() {
+	export SHOP_DB="$BATS_TEST_TMPDIR/shop.db"
+	export SHOP_NOW="2026-11-29T12:00:00Z"
+	unset SHOP_CONFIG NO_COLOR
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# integrity: PRAGMA integrity_check of the store is ok.
+check_integrity() {
+	local db=${1:-$SHOP_DB}
+	[ ! -e "$db" ] && return 0
+	local r
+	r=$(sqlite3 "$db" 'PRAGMA integrity_check;')
+	[ "$r" = ok ] || { echo "integrity_check: $r" >&2; return 1; }
+}
+
+# The store's whole content as text, to prove "nothing changed".
+dump_store() {
+	sqlite3 "${1:-$SHOP_DB}" .dump
+}
+
+# Python without the pyenv shim (Debian's modules, such as aiosmtpd).
+PY=/usr/bin/python3
+
+# free_port: an unused TCP port on 127.0.0.1.
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# need_data FILE: skip the test when the shared real data is absent.
+need_data() {
+	[ -r "$DATA/$1" ] || skip "real data $DATA/$1 is absent"
+}
