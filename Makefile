@@ -19,7 +19,9 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ilib/base -DSHOP_VERSION='"$(VERSION)"' \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lm
+# libcurl is not linked: lib/base/http.c loads it with dlopen on first use
+# (its dependencies cost every process ~8 ms to load); only its headers.
+LIBS     = $(shell pkg-config --libs sqlite3 yaml-0.1 2>/dev/null) -ljq -lm -ldl
 
 LIB_SRC  = $(wildcard lib/base/*.c lib/*.c lib/drivers/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema.o

@@ -5,10 +5,11 @@
 -- never edit one that has shipped.
 
 -- migrate: 1
--- The catalog.  content is the product as exported (its content fields, in
--- a fixed key order); doc is the record as printed by get/list (content plus
--- version and times): the catalog cache, rewritten on every change so reads
--- never assemble JSON.  The other columns exist for filters and checks.
+-- The catalog.  doc is the product record as printed by get and list: the
+-- catalog cache, rewritten on every change so that reads never assemble
+-- JSON.  Its content fields come first in a fixed order and version,
+-- created_at, updated_at last, so export prints it without those three.
+-- The other columns exist for filters and checks.
 CREATE TABLE product (
 	id          INTEGER PRIMARY KEY,
 	sku         TEXT NOT NULL UNIQUE,
@@ -24,7 +25,6 @@ CREATE TABLE product (
 	version     INTEGER NOT NULL CHECK (version >= 1),
 	created_at  TEXT NOT NULL,
 	updated_at  TEXT NOT NULL,
-	content     TEXT NOT NULL,
 	doc         TEXT NOT NULL
 );
 CREATE INDEX product_brand ON product (brand, sku);

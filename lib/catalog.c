@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/http.h"
+#include "base/json.h"
 #include "base/jqx.h"
 #include "base/jsonl.h"
 #include "base/money.h"
@@ -19,7 +20,6 @@
 #define TITLE_MAX 1000
 #define NAME_MAX_ 200
 #define DESC_MAX 65536
-#define ATTR_MAX 65536
 
 /* A product as validated, ready to be written. Strings are owned. */
 typedef struct product {
@@ -168,12 +168,7 @@ static int object_field(jv rec, const char *key, int strings_only, jv *out, shop
 			return e->code;
 		}
 	}
-	jv dump = jv_dump_string(jv_copy(v), 0);
-	int big = jv_string_length_bytes(dump) > ATTR_MAX;
-	if (big) {
-		jv_free(v);
-		return err_set(e, SHOP_DATAERR, "field '%s': larger than %d bytes", key, ATTR_MAX);
-	}
+	/* No size check of its own: the line limit bounds it. */
 	*out = v;
 	return 0;
 }
@@ -329,26 +324,40 @@ static jv product_content(const product *p)
 /* Write p (insert or update). expect_version > 0: only over that version.
  * *changed: 0 unchanged, 1 created, 2 updated. doc (optional) gets the
  * printed record. */
-static const char SQL_CUR[] = "SELECT version, created_at, content FROM product WHERE sku = ?1";
+static const char SQL_CUR[] = "SELECT version, created_at, doc FROM product WHERE sku = ?1";
+
+/* The content (export form) of a stored doc is the doc without its last
+ * three fields: everything before the last ',"version":' plus '}'. That
+ * text cannot occur after it: version and the times are written last. */
+static size_t content_prefix(const char *doc, size_t len)
+{
+	static const char mark[] = ",\"version\":";
+	for (size_t i = len; i-- > 0;)
+		if (doc[i] == ',' && len - i >= sizeof mark - 1 && !memcmp(doc + i, mark, sizeof mark - 1))
+			return i;
+	return len ? len - 1 : 0;
+}
 static const char SQL_VARIANT[] =
 	"SELECT sku FROM product WHERE family = ?1 AND options_key = ?2 AND sku <> ?3 LIMIT 1";
 static const char SQL_INSERT[] =
 	"INSERT INTO product (sku, title, brand, category, price, currency, tax_class, family, options_key, "
-	"status, version, created_at, updated_at, content, doc) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+	"status, version, created_at, updated_at, doc) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 static const char SQL_UPDATE[] =
 	"UPDATE product SET title = ?2, brand = ?3, category = ?4, price = ?5, currency = ?6, tax_class = ?7, "
 	"family = ?8, options_key = ?9, status = ?10, version = ?11, created_at = ?12, updated_at = ?13, "
-	"content = ?14, doc = ?15 WHERE sku = ?1";
+	"doc = ?14 WHERE sku = ?1";
 
 static int product_put(shop *s, product *p, int64_t expect_version, int *changed, buf *doc, shop_err *e)
 {
 	store *st = s->st;
 	*changed = 0;
 	jv content = product_content(p);
-	jv cj = jv_dump_string(content, 0);
-	const char *cs = jv_string_value(cj);
-	size_t clen = (size_t)jv_string_length_bytes(jv_copy(cj));
+	buf cj = {0};
+	json_dump(content, &cj);
+	jv_free(content);
+	const char *cs = cj.p;
+	size_t clen = cj.len;
 	int rc = 0;
 	char now[32];
 	clock_format(clock_now_ms(), now);
@@ -366,7 +375,12 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 	int64_t version = exists ? sqlite3_column_int64(q, 0) : 0;
 	char created[32];
 	snprintf(created, sizeof created, "%s", exists ? store_col_text(q, 1) : now);
-	int same = exists && strlen(store_col_text(q, 2)) == clen && !memcmp(store_col_text(q, 2), cs, clen);
+	int same = 0;
+	if (exists) {
+		const char *old = store_col_text(q, 2);
+		size_t k = content_prefix(old, (size_t)sqlite3_column_bytes(q, 2));
+		same = k == clen - 1 && !memcmp(old, cs, k);
+	}
 	sqlite3_reset(q);
 	if (expect_version > 0 && expect_version != version) {
 		rc = err_set(e, SHOP_TEMPFAIL, "sku '%s': changed since version %lld (now %lld); read it again",
@@ -429,8 +443,7 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 	sqlite3_bind_int64(w, 11, version);
 	store_bind_text(w, 12, created);
 	store_bind_text(w, 13, now);
-	sqlite3_bind_text(w, 14, cs, (int)clen, SQLITE_TRANSIENT);
-	sqlite3_bind_text(w, 15, d.p, (int)d.len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(w, 14, d.p, (int)d.len, SQLITE_TRANSIENT);
 	step = sqlite3_step(w);
 	sqlite3_reset(w);
 	jv_free(okey);
@@ -444,7 +457,7 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 		buf_add(doc, d.p, d.len);
 	buf_free(&d);
 out:
-	jv_free(cj);
+	buf_free(&cj);
 	return e->code ? e->code : rc;
 }
 
@@ -595,7 +608,8 @@ int catalog_list(shop *s, const catalog_filter *f, catalog_emit emit, void *arg)
 		const char *doc = (const char *)sqlite3_column_text(q, 1);
 		size_t len = (size_t)sqlite3_column_bytes(q, 1);
 		if (f->where) {
-			jv rec = jv_parse_sized(doc, (int)len);
+			jv rec = jv_null();
+			json_parse(doc, len, &rec, NULL, 0);
 			int truth = 0;
 			shop_err we = {0};
 			int rc = jqx_test(f->where, rec, &truth, &we);
@@ -622,13 +636,20 @@ int catalog_export(shop *s, catalog_emit emit, void *arg)
 {
 	if (!shop_store(s))
 		return s->err.code;
-	sqlite3_stmt *q = store_stmt(s->st, "SELECT content FROM product ORDER BY sku", &s->err);
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT doc FROM product ORDER BY sku", &s->err);
 	if (!q)
 		return s->err.code;
 	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW)
-		if (emit(arg, (const char *)sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0)))
+	buf c = {0};
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *doc = (const char *)sqlite3_column_text(q, 0);
+		buf_reset(&c);
+		buf_add(&c, doc, content_prefix(doc, (size_t)sqlite3_column_bytes(q, 0)));
+		buf_addc(&c, '}');
+		if (emit(arg, c.p, c.len))
 			break;
+	}
+	buf_free(&c);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		store_fail_rc(s->st, step, &s->err, "export");
 	sqlite3_reset(q);
@@ -680,7 +701,12 @@ static int current_content(shop *s, const char *sku, jv *out, int64_t *version, 
 		return store_fail_rc(s->st, step, e, sku);
 	}
 	*version = sqlite3_column_int64(q, 0);
-	*out = jv_parse_sized((const char *)sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2));
+	/* The doc parses to the content plus three fields to drop. */
+	*out = jv_null();
+	json_parse((const char *)sqlite3_column_text(q, 2), (size_t)sqlite3_column_bytes(q, 2), out, NULL, 0);
+	*out = jv_object_delete(*out, jv_string("version"));
+	*out = jv_object_delete(*out, jv_string("created_at"));
+	*out = jv_object_delete(*out, jv_string("updated_at"));
 	sqlite3_reset(q);
 	return 0;
 }
@@ -1012,6 +1038,10 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 		http_opts o = {0};
 		o.max_body = s->max_image;
 		http_client *h = http_new(&o);
+		if (!h) {
+			buf_free(&data);
+			return err_set(e, SHOP_SOFTWARE, "%s: cannot load libcurl (libcurl4 is not installed?)", src);
+		}
 		http_get(h, src, &data, e);
 		http_free(h);
 	} else {
@@ -1120,9 +1150,11 @@ int catalog_image_ls(shop *s, const char *sku, catalog_emit emit, void *arg)
 	{
 		jv rec;
 		if (!e->code && !image_record(s, sku, jv_string_value(it), &rec, e)) {
-			jv line = jv_dump_string(rec, 0);
-			emit(arg, jv_string_value(line), (size_t)jv_string_length_bytes(jv_copy(line)));
-			jv_free(line);
+			buf line = {0};
+			json_dump(rec, &line);
+			jv_free(rec);
+			emit(arg, line.p, line.len);
+			buf_free(&line);
 		}
 		jv_free(it);
 	}
@@ -1142,7 +1174,7 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 	 * umask), where everything of the store itself is private. */
 	if (mkdir_p(pdir, 0755, e) || mkdir_p(idir, 0755, e))
 		goto out;
-	sqlite3_stmt *q = store_stmt(s->st, "SELECT sku, content FROM product WHERE status = 'active' ORDER BY sku", e);
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT sku, doc FROM product WHERE status = 'active' ORDER BY sku", e);
 	if (!q)
 		goto out;
 	jv index = jv_object();
@@ -1150,8 +1182,13 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 	int step;
 	while (!e->code && (step = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *sku = store_col_text(q, 0);
-		const char *content = store_col_text(q, 1);
-		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		const char *doc = store_col_text(q, 1);
+		size_t len = content_prefix(doc, (size_t)sqlite3_column_bytes(q, 1));
+		buf cbuf = {0};
+		buf_add(&cbuf, doc, len);
+		buf_addc(&cbuf, '}');
+		len++;
+		const char *content = cbuf.p;
 		char hex[65];
 		sha256_hex(content, len, hex);
 		char *rel = xasprintf("p/%s.json", hex);
@@ -1167,7 +1204,8 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 		index = jv_object_set(index, jv_string(sku), jv_string(rel));
 		free(rel);
 		products++;
-		jv rec = jv_parse_sized(content, (int)len);
+		jv rec = jv_null();
+		json_parse(content, len, &rec, NULL, 0);
 		jv imgs = jv_object_get(rec, jv_string("images"));
 		jv_array_foreach(imgs, i, it)
 		{
@@ -1191,6 +1229,7 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 			jv_free(it);
 		}
 		jv_free(imgs);
+		buf_free(&cbuf);
 	}
 	sqlite3_reset(q);
 	if (e->code) {

@@ -5,7 +5,10 @@
  * request is sent again. Drivers only build requests and parse answers. */
 #include "http.h"
 
+/* Our macros below stand in for curl's own type-checking ones. */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -50,6 +53,89 @@ typedef struct sink {
 	int over;
 } sink;
 
+/* libcurl is loaded on first use, not linked: its thirty-odd dependent
+ * libraries cost every process about 8 ms of dynamic loading, ten times
+ * what a `shop-catalog get` does, and most runs never speak HTTP. */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	void (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	const char *(*url_strerror)(CURLUcode);
+} cx;
+
+/* curl.h defines these two as macros of themselves. */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init (*cx.global_init)
+#define curl_easy_init (*cx.easy_init)
+#define curl_easy_cleanup (*cx.easy_cleanup)
+#define curl_easy_reset (*cx.easy_reset)
+#define curl_easy_setopt (*cx.easy_setopt)
+#define curl_easy_getinfo (*cx.easy_getinfo)
+#define curl_easy_perform (*cx.easy_perform)
+#define curl_easy_strerror (*cx.easy_strerror)
+#define curl_free (*cx.free)
+#define curl_slist_append (*cx.slist_append)
+#define curl_slist_free_all (*cx.slist_free_all)
+#define curl_url (*cx.url)
+#define curl_url_cleanup (*cx.url_cleanup)
+#define curl_url_get (*cx.url_get)
+#define curl_url_set (*cx.url_set)
+#define curl_url_strerror (*cx.url_strerror)
+
+static int curl_load(void)
+{
+	static int state; /* 0 not tried, 1 loaded, -1 failed */
+	if (state)
+		return state > 0 ? 0 : -1;
+	state = -1;
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return -1;
+	struct {
+		void **slot;
+		const char *name;
+	} syms[] = {
+		{(void **)&cx.global_init, "curl_global_init"},
+		{(void **)&cx.easy_init, "curl_easy_init"},
+		{(void **)&cx.easy_cleanup, "curl_easy_cleanup"},
+		{(void **)&cx.easy_reset, "curl_easy_reset"},
+		{(void **)&cx.easy_setopt, "curl_easy_setopt"},
+		{(void **)&cx.easy_getinfo, "curl_easy_getinfo"},
+		{(void **)&cx.easy_perform, "curl_easy_perform"},
+		{(void **)&cx.easy_strerror, "curl_easy_strerror"},
+		{(void **)&cx.free, "curl_free"},
+		{(void **)&cx.slist_append, "curl_slist_append"},
+		{(void **)&cx.slist_free_all, "curl_slist_free_all"},
+		{(void **)&cx.url, "curl_url"},
+		{(void **)&cx.url_cleanup, "curl_url_cleanup"},
+		{(void **)&cx.url_get, "curl_url_get"},
+		{(void **)&cx.url_set, "curl_url_set"},
+		{(void **)&cx.url_strerror, "curl_url_strerror"},
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
+		/* dlsym returns an object pointer; POSIX guarantees it converts. */
+		void *f = dlsym(h, syms[i].name);
+		if (!f)
+			return -1;
+		memcpy(syms[i].slot, &f, sizeof f);
+	}
+	state = 1;
+	return 0;
+}
+
 static int curl_ready;
 
 http_client *http_new(const http_opts *opts)
@@ -57,7 +143,7 @@ http_client *http_new(const http_opts *opts)
 	/* Not thread-safe by design: programs create their client in main,
 	 * before any thread exists, as curl_global_init itself requires. */
 	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		if (curl_load() || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return NULL;
 		curl_ready = 1;
 	}
@@ -433,9 +519,9 @@ int http_request(http_client *h, const char *method, const char *url, const char
 		sleep_ms(backoff(h, attempt + 1, 0));
 	}
 out:
-	/* The handle must not keep pointers into this call's memory. */
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, (void *)NULL);
+	/* The handle must not keep pointers into this call's memory (headers,
+	 * body, sink); reset keeps the connections. */
+	curl_easy_reset(h->curl);
 	curl_slist_free_all(hdrs);
 	url_info_free(&u);
 	return rc;

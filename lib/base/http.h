@@ -40,8 +40,9 @@ typedef struct http_resp {
 
 typedef struct http_client http_client;
 
-/* NULL opts = all defaults; zero fields take their defaults too. Calls
- * curl_global_init on first use. */
+/* NULL opts = all defaults; zero fields take their defaults too. Loads
+ * libcurl (dlopen) and calls curl_global_init on first use; NULL when
+ * libcurl cannot be loaded. */
 http_client *http_new(const http_opts *opts);
 void http_free(http_client *h);
 

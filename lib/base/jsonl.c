@@ -1,5 +1,6 @@
 /* jsonl: see jsonl.h. */
 #include "jsonl.h"
+#include "json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -115,33 +116,10 @@ int jsonl_next(jsonl_reader *r, jv *out, shop_err *e)
 			err_set(e, SHOP_DATAERR, "%s:%zu: invalid UTF-8 at byte %zu", r->name, r->lineno, bad + 1);
 			return -1;
 		}
-		/* A parser per line: its error messages then carry no state of
-		 * earlier lines, and it never holds a pointer into the next one. */
-		jv_parser *p = jv_parser_new(0);
-		jv_parser_set_buf(p, r->line.p, (int)r->line.len, 0);
-		jv v = jv_parser_next(p);
-		if (!jv_is_valid(v)) {
-			if (jv_invalid_has_msg(jv_copy(v))) {
-				jv msg = jv_invalid_get_msg(v);
-				err_set(e, SHOP_DATAERR, "%s:%zu: malformed JSON: %s", r->name, r->lineno,
-				        jv_string_value(msg));
-				jv_free(msg);
-			} else {
-				jv_free(v);
-				err_set(e, SHOP_DATAERR, "%s:%zu: malformed JSON: unfinished value", r->name,
-				        r->lineno);
-			}
-			jv_parser_free(p);
-			return -1;
-		}
-		jv more = jv_parser_next(p);
-		int extra = jv_is_valid(more) || jv_invalid_has_msg(jv_copy(more));
-		jv_free(more);
-		jv_parser_free(p);
-		if (extra) {
-			jv_free(v);
-			err_set(e, SHOP_DATAERR, "%s:%zu: malformed JSON: more than one value on the line", r->name,
-			        r->lineno);
+		jv v;
+		char msg[160];
+		if (json_parse(r->line.p, r->line.len, &v, msg, sizeof msg)) {
+			err_set(e, SHOP_DATAERR, "%s:%zu: malformed JSON: %s", r->name, r->lineno, msg);
 			return -1;
 		}
 		*out = v;
@@ -256,19 +234,19 @@ void jsonl_out(jv rec)
 		out.rows = jv_array_append(out.rows, rec);
 		return;
 	}
-	jv s = jv_dump_string(rec, 0);
-	put(jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
-	jv_free(s);
+	static buf line;
+	buf_reset(&line);
+	json_dump(rec, &line);
+	jv_free(rec);
+	put(line.p, line.len);
 }
 
 void jsonl_out_raw(const char *json, size_t len)
 {
 	if (out.table) {
-		jv v = jv_parse_sized(json, (int)len);
-		if (jv_is_valid(v))
+		jv v;
+		if (!json_parse(json, len, &v, NULL, 0))
 			out.rows = jv_array_append(out.rows, v);
-		else
-			jv_free(v);
 		return;
 	}
 	put(json, len);

@@ -305,6 +305,11 @@ int proc_run(char *const argv[], const proc_opts *opts, proc_result *r, shop_err
 				reaped = lost = 1; /* ECHILD: SIGCHLD ignored, status gone */
 		}
 	}
+	/* After a timeout nothing of the group may outlive us: descendants
+	 * that ignored SIGTERM go now. The group id cannot have been reused
+	 * while any member is alive, so this hits only them (or nothing). */
+	if (r->timed_out)
+		kill(-pid, SIGKILL);
 	/* What the child wrote before exiting is still in the pipes. Anything
 	 * after that comes from descendants it left behind: not waited for. */
 	if (out[0] >= 0)
