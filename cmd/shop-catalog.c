@@ -10,6 +10,9 @@
 #include "base/jsonl.h"
 #include "catalog.h"
 
+static const char *const product_cols[] = {"sku", "title", "brand", "category", "price", "currency",
+                                           "family", "status", "version", NULL};
+
 static int emit_line(void *arg, const char *json, size_t len)
 {
 	(void)arg;
@@ -116,6 +119,7 @@ static int get_one(shop *s, const char *sku, void *arg)
 
 static int cmd_get(void *ctx, cli_args *a)
 {
+	jsonl_out_columns(product_cols);
 	shop *s = ctx;
 	int rc = each_sku(s, a, 0, get_one, NULL);
 	if (rc == SHOP_NOTFOUND && !s->err.code)
@@ -125,6 +129,7 @@ static int cmd_get(void *ctx, cli_args *a)
 
 static int cmd_list(void *ctx, cli_args *a)
 {
+	jsonl_out_columns(product_cols);
 	shop *s = ctx;
 	catalog_filter f = {0};
 	f.category = cli_get(a, "category");

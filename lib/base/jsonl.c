@@ -204,7 +204,13 @@ static struct {
 	int table;
 	int closed;
 	jv rows; /* table mode: collected records */
-} out = {0, 0, {0}};
+	const char *const *cols;
+} out = {0, 0, {0}, NULL};
+
+void jsonl_out_columns(const char *const *cols)
+{
+	out.cols = cols;
+}
 
 void jsonl_out_init(int table)
 {
@@ -300,7 +306,9 @@ static void print_table(void)
 {
 	jv cols = jv_array();
 	int nrows = jv_array_length(jv_copy(out.rows));
-	for (int r = 0; r < nrows; r++) {
+	for (const char *const *c = out.cols; c && *c; c++)
+		cols = jv_array_append(cols, jv_string(*c));
+	for (int r = 0; !out.cols && r < nrows; r++) {
 		jv row = jv_array_get(jv_copy(out.rows), r);
 		if (jv_get_kind(row) == JV_KIND_OBJECT) {
 			jv keys = jv_keys_unsorted(jv_copy(row));

@@ -35,6 +35,10 @@ const char *jsonl_line(const jsonl_reader *r, size_t *len);
 
 /* Output. */
 void jsonl_out_init(int table);
+/* The columns a table shows, in order (NULL-terminated; borrowed for the
+ * life of the program). Unset: every top-level field but kind, in order of
+ * first appearance. */
+void jsonl_out_columns(const char *const *cols);
 /* Print a record (consumed). */
 void jsonl_out(jv rec);
 /* Print a record that is already one line of compact JSON (no newline),

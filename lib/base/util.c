@@ -151,6 +151,7 @@ void buf_free(buf *b)
 char *buf_detach(buf *b)
 {
 	buf_grow(b, 0);
+	b->p[b->len] = 0; /* a never-written buffer's fresh storage is not */
 	char *p = b->p;
 	b->p = NULL;
 	b->len = b->cap = 0;
@@ -235,7 +236,8 @@ fail:
 
 int parse_i64(const char *s, int64_t *out)
 {
-	if (!s || !*s)
+	/* strtoll would skip leading whitespace: that is junk here. */
+	if (!s || !(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	char *end;
