@@ -44,7 +44,7 @@ run_examples() {
 	while IFS= read -r cmd; do
 		n=$((n + 1))
 		echo "example $n: $cmd"
-		bash -e -o pipefail -c "$cmd" || { echo "example failed ($?): $cmd"; return 1; }
+		bash -e -o pipefail -c "$cmd" < /dev/null || { echo "example failed ($?): $cmd"; return 1; }
 	done < <(examples "$page")
 	[ "$n" -gt 0 ]
 }

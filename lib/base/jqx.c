@@ -129,7 +129,8 @@ int jqx_eval(jqx *x, jv in, jv *out, shop_err *e)
 				break;
 			} else if (kind != JV_KIND_OBJECT) {
 				err_set(e, SHOP_USAGE, "%s: cannot index %s with \"%s\"", x->what,
-				        kind == JV_KIND_STRING ? "string" : kind == JV_KIND_ARRAY ? "array" : "number",
+				        kind == JV_KIND_STRING ? "string" : kind == JV_KIND_ARRAY ? "array"
+				        : kind == JV_KIND_NUMBER ? "number" : "boolean",
 				        *k);
 				jv_free(v);
 				return e->code;

@@ -323,7 +323,7 @@ int json_parse(const char *p, size_t n, jv *out, char *err, size_t errlen)
 
 /* ---- writer ---- */
 
-static void dump_string(const char *s, size_t n, buf *out)
+void json_dump_str(const char *s, size_t n, buf *out)
 {
 	static const char hexd[] = "0123456789abcdef";
 	buf_grow(out, n + 2);
@@ -353,6 +353,21 @@ static void dump_string(const char *s, size_t n, buf *out)
 	buf_addc(out, '"');
 }
 
+/* Integers are most numbers in shop records: digits by hand, as printf's
+ * float path was a tenth of an import. */
+void json_dump_int(int64_t v, buf *out)
+{
+	char t[24];
+	size_t i = sizeof t;
+	uint64_t u = v < 0 ? 0ULL - (uint64_t)v : (uint64_t)v;
+	do
+		t[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		t[--i] = '-';
+	buf_add(out, t + i, sizeof t - i);
+}
+
 static void dump_number(double d, buf *out)
 {
 	if (!isfinite(d)) {
@@ -360,18 +375,7 @@ static void dump_number(double d, buf *out)
 		return;
 	}
 	if (d == floor(d) && fabs(d) < 1e17 && !(d == 0 && signbit(d))) {
-		/* Integers are most numbers in shop records: digits by hand, as
-		 * printf's float path was a tenth of an import. */
-		char t[24];
-		size_t i = sizeof t;
-		long long v = (long long)d;
-		unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-		do
-			t[--i] = (char)('0' + u % 10);
-		while (u /= 10);
-		if (v < 0)
-			t[--i] = '-';
-		buf_add(out, t + i, sizeof t - i);
+		json_dump_int((int64_t)d, out);
 		return;
 	}
 	char t[40];
@@ -400,7 +404,7 @@ void json_dump(jv v, buf *out)
 		dump_number(jv_number_value(v), out);
 		break;
 	case JV_KIND_STRING:
-		dump_string(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), out);
+		json_dump_str(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), out);
 		break;
 	case JV_KIND_ARRAY: {
 		buf_addc(out, '[');
@@ -424,7 +428,7 @@ void json_dump(jv v, buf *out)
 			if (!first)
 				buf_addc(out, ',');
 			first = 0;
-			dump_string(jv_string_value(key), (size_t)jv_string_length_bytes(jv_copy(key)), out);
+			json_dump_str(jv_string_value(key), (size_t)jv_string_length_bytes(jv_copy(key)), out);
 			buf_addc(out, ':');
 			json_dump(val, out);
 			jv_free(key);

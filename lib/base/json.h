@@ -13,6 +13,7 @@
 
 #include <jv.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "util.h"
 
 #define JSON_MAX_DEPTH 256
@@ -25,5 +26,9 @@ int json_parse(const char *p, size_t n, jv *out, char *err, size_t errlen);
  * integers below 1e17 in plain digits, others in the shortest form that
  * reads back to the same double. */
 void json_dump(jv v, buf *out);
+/* Append a JSON string of s[0..n) (valid UTF-8), escaped as json_dump does. */
+void json_dump_str(const char *s, size_t n, buf *out);
+/* Append an integer in plain digits. */
+void json_dump_int(int64_t v, buf *out);
 
 #endif

@@ -190,8 +190,10 @@ int rec_int(jv rec, const char *key, int64_t *out, shop_err *e)
 		err_set(e, SHOP_DATAERR, "field '%s': expected an integer, got a fraction", key);
 		return -1;
 	}
-	if (fabs(d) > 9007199254740992.0) {
-		err_set(e, SHOP_DATAERR, "field '%s': %.0f is too large (limit 2^53)", key, d);
+	/* From 2^53 on, doubles skip integers: 2^53 + 1 reads as 2^53, so
+	 * only the safe integers are taken. */
+	if (fabs(d) >= 9007199254740992.0) {
+		err_set(e, SHOP_DATAERR, "field '%s': %.0f is too large (limit 2^53 - 1)", key, d);
 		return -1;
 	}
 	*out = (int64_t)d;
@@ -214,9 +216,10 @@ void jsonl_out_columns(const char *const *cols)
 
 void jsonl_out_init(int table)
 {
+	if (jv_get_kind(out.rows) == JV_KIND_ARRAY) /* from an earlier init or end */
+		jv_free(out.rows);
 	out.table = table;
-	if (table)
-		out.rows = jv_array();
+	out.rows = table ? jv_array() : jv_invalid();
 }
 
 int jsonl_out_closed(void)
@@ -293,9 +296,13 @@ static char *cell(jv v)
 	size_t w = 0;
 	for (size_t i = 0; t[i]; i++) {
 		if (((unsigned char)t[i] & 0xc0) != 0x80 && ++w > CELL_MAX) {
-			/* Replace the tail with an ellipsis (3 bytes in UTF-8). */
+			/* Replace the 40th code point and the tail with an
+			 * ellipsis (3 bytes in UTF-8), on a character boundary. */
+			size_t j = i - 1;
+			while (j > 0 && ((unsigned char)t[j] & 0xc0) == 0x80)
+				j--;
 			t = xrealloc(t, i + 4);
-			memcpy(t + i - 1, "\xe2\x80\xa6", 4);
+			memcpy(t + j, "\xe2\x80\xa6", 4);
 			break;
 		}
 	}

@@ -54,7 +54,7 @@ int jsonl_out_closed(void);
  * wrong value records a SHOP_DATAERR in e naming the field. */
 /* A string field; NULL when absent or null. Borrowed from rec. */
 const char *rec_str(jv rec, const char *key, shop_err *e);
-/* An integer field: a JSON number without fraction within +-2^53.
+/* An integer field: a JSON number without fraction, |n| < 2^53 (a safe integer).
  * Returns 1 when present, 0 when absent/null, -1 on error. */
 int rec_int(jv rec, const char *key, int64_t *out, shop_err *e);
 /* A short description of a jv's kind for messages: "a string", "an object". */
