@@ -1,6 +1,8 @@
 /* shop-catalog: products, variants, images, export and static publishing.
  * Options and printing only; the catalog lives in lib/catalog.c. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,11 @@ static int cmd_import(void *ctx, cli_args *a)
 	FILE *rej = NULL;
 	if (rejects_path) {
 		/* 0600 like every file of the shop: rejects hold the input's data. */
-		mode_t old = umask(077);
-		rej = fopen(rejects_path, "w");
-		umask(old);
+		int fd = open(rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0 && fchmod(fd, 0600) == 0)
+			rej = fdopen(fd, "w");
+		else if (fd >= 0)
+			close(fd);
 		if (!rej) {
 			if (in != stdin)
 				fclose(in);

@@ -120,7 +120,9 @@ static int price_field(jv rec, const currency *cur, int64_t *out, shop_err *e)
 			rc = err_set(e, SHOP_DATAERR, "field 'price': %s", pe.msg);
 	} else if (k == JV_KIND_NUMBER) {
 		double d = jv_number_value(v);
-		if (d != floor(d) || d >= 9007199254740992.0 || d <= -9007199254740992.0)
+		if (fabs(d) >= 9007199254740992.0)
+			rc = err_set(e, SHOP_DATAERR, "field 'price': %g is too large", d);
+		else if (d != floor(d))
 			rc = err_set(e, SHOP_DATAERR,
 			             "field 'price': %g is not whole minor units; write minor units (1999) or a "
 			             "decimal string (\"19.99\")",
@@ -812,6 +814,13 @@ int catalog_assignments(shop *s, const char *sku, char **args, int n, jv *patch)
 		}
 		int raw = eq[-1] == ':';
 		char *field = xstrndup(a, (size_t)(eq - a - raw));
+		if (!strcmp(field, "sku") || !strncmp(field, "sku.", 4)) {
+			/* The sku names the product; changing it would edit another. */
+			err_set(&s->err, SHOP_USAGE, "'%s': the sku is the product's key and cannot be set", a);
+			free(field);
+			jv_free(p);
+			return s->err.code;
+		}
 		jv val;
 		if (raw) {
 			val = jv_parse(eq + 1);
@@ -950,7 +959,8 @@ static int write_file(const char *path, const void *p, size_t n, mode_t mode, in
 		free(tmp);
 		return e->code;
 	}
-	if (fchmod(fd, mode) || write_all(fd, p, n) || (durable && fsync(fd))) {
+	/* Private files are forced to their mode; public ones keep the umask. */
+	if ((mode == 0600 && fchmod(fd, mode)) || write_all(fd, p, n) || (durable && fsync(fd))) {
 		err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -1062,7 +1072,7 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 	buf data = {0};
 	int is_url = !strncmp(src, "https://", 8) || !strncmp(src, "http://", 7);
 	if (is_url) {
-		http_opts o = {0};
+		http_opts o = s->http;
 		o.max_body = s->max_image;
 		http_client *h = http_new(&o);
 		if (!h) {
@@ -1197,8 +1207,8 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 	if (!shop_store(s))
 		return e->code;
 	char *pdir = xasprintf("%s/p", dir), *idir = xasprintf("%s/img", dir);
-	/* Published files are for a web server to read: 0755/0644 (less the
-	 * umask), where everything of the store itself is private. */
+	/* Published files are for a web server to read: 0755/0644 less the
+	 * umask, where everything of the store itself is private (0600). */
 	if (mkdir_p(pdir, 0755, e) || mkdir_p(idir, 0755, e))
 		goto out;
 	sqlite3_stmt *q = store_stmt(s->st, "SELECT sku, doc FROM product WHERE status = 'active' ORDER BY sku", e);

@@ -35,12 +35,6 @@ static const cfg_schema shop_schema[] = {
 	{"http.connect_timeout", CFG_DURATION},
 	{"http.attempts", CFG_INT},
 	{"http.backoff", CFG_DURATION},
-	{"warehouses", CFG_SEQ},
-	{"warehouses[]", CFG_MAP},
-	{"warehouses[].id", CFG_STR},
-	{"warehouses[].name", CFG_STR},
-	{"warehouses[].region", CFG_STR},
-	{"warehouses[].priority", CFG_INT},
 	{NULL, 0},
 };
 
@@ -78,12 +72,26 @@ static int load_config(shop *s, const char *flag)
 		               cur ? cfg_where(cur) : cfg_name(s->cfg), s->currency);
 	int64_t line = cfg_int(s->cfg, NULL, "limits.line_bytes", JSONL_MAX_LINE);
 	int64_t img = cfg_int(s->cfg, NULL, "limits.image_bytes", 20 * 1024 * 1024);
-	if (line < 1024 || line > (1 << 30) || img < 1 || img > (1 << 30))
-		return err_set(&s->err, SHOP_CONFIG, "%s: limits: line_bytes must be 1024..2^30, image_bytes 1..2^30",
-		               cfg_name(s->cfg));
+	if (line < 1024 || line > (1 << 30))
+		return err_set(&s->err, SHOP_CONFIG, "%s: limits.line_bytes: must be 1024..1073741824",
+		               cfg_where(cfg_get(s->cfg, NULL, "limits.line_bytes")));
+	if (img < 1 || img > (1 << 30))
+		return err_set(&s->err, SHOP_CONFIG, "%s: limits.image_bytes: must be 1..1073741824",
+		               cfg_where(cfg_get(s->cfg, NULL, "limits.image_bytes")));
 	s->max_line = (size_t)line;
 	s->max_image = (size_t)img;
 	s->busy_timeout_ms = (long)cfg_duration(s->cfg, NULL, "store.busy_timeout", 10000);
+	/* http.*: for every program that fetches (image add today). */
+	s->http.timeout_ms = (long)cfg_duration(s->cfg, NULL, "http.timeout", 30000);
+	s->http.connect_timeout_ms = (long)cfg_duration(s->cfg, NULL, "http.connect_timeout", 5000);
+	s->http.backoff_ms = (long)cfg_duration(s->cfg, NULL, "http.backoff", 1000);
+	int64_t attempts = cfg_int(s->cfg, NULL, "http.attempts", 4);
+	if (attempts < 1 || attempts > 20)
+		return err_set(&s->err, SHOP_CONFIG, "%s: http.attempts: must be 1..20",
+		               cfg_where(cfg_get(s->cfg, NULL, "http.attempts")));
+	s->http.max_attempts = (int)attempts;
+	if (s->http.timeout_ms <= 0 || s->http.connect_timeout_ms <= 0 || s->http.backoff_ms <= 0)
+		return err_set(&s->err, SHOP_CONFIG, "%s: http: timeouts and backoff must be above 0", cfg_name(s->cfg));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/cli.h"
+#include "base/http.h"
 #include "base/util.h"
 
 struct store;
@@ -26,7 +27,8 @@ typedef struct shop {
 	const char *currency;  /* default currency, e.g. "USD" */
 	size_t max_line;       /* JSON-lines input limit */
 	size_t max_image;      /* largest image accepted */
-	long busy_timeout_ms;
+	long busy_timeout_ms;  /* 0: do not wait for the write lock */
+	http_opts http;        /* timeouts and retries for outside services */
 } shop;
 
 /* Run a tool: t->global must be shop_global_opts. Returns the exit code. */

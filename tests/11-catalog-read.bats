@@ -43,6 +43,12 @@ setup() {
 	[[ $stderr == *"sku"* ]]
 }
 
+@test "get: no sku and stdin a terminal is 64, not a wait for input" {
+	# script(1) gives the program a terminal on stdin.
+	run -64 script -qec "shop-catalog get" /dev/null
+	[[ $output == "shop-catalog: missing SKU"* ]]
+}
+
 @test "list: by sku, archived hidden by default" {
 	run -0 --separate-stderr shop-catalog list
 	[ "$(printf '%s\n' "$output" | skus)" = "$(skus <"$FIX" | grep -vx OLD-LAMP | sort)" ]

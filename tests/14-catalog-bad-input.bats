@@ -121,6 +121,12 @@ refused_import() {
 	refused_import 65 "field 'price'" '{"sku":"P-1","title":"p","price":1e300}'
 }
 
+@test "bad input: a whole price of 2^53 or more is refused as too large, not as a fraction" {
+	refused_import 65 "field 'price'" '{"sku":"P-1","title":"p","price":9007199254740993}'
+	[[ $stderr != *"not whole"* ]] || { echo "misleading: $stderr" >&2; return 1; }
+	[[ $stderr =~ large|range|2\^53 ]]
+}
+
 @test "bad input: an unknown currency, status bogus, options with a non-string value" {
 	refused_import 65 "field 'currency'" '{"sku":"P-1","title":"p","price":1,"currency":"ZZZ"}'
 	refused_import 65 "field 'currency'" '{"sku":"P-1","title":"p","price":1,"currency":"dollars"}'
@@ -218,6 +224,13 @@ refused_import() {
 	run -74 --separate-stderr shop-catalog --db text.db get MUG-01
 	expect_one_error "text.db"
 	[ "$(cat text.db)" = "this is not a database" ]
+}
+
+@test "bad input: an input or rejects file that cannot be used: 74, nothing written" {
+	mkdir adir
+	refused 74 "adir" shop-catalog import adir
+	refused 74 "no/rej.jsonl" shop-catalog import --keep-going --rejects no/rej.jsonl "$FIX"
+	[ ! -e no ]
 }
 
 @test "bad input: --where broken: 64" {

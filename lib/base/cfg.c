@@ -604,6 +604,12 @@ static cfg *load(const char *name, const char *text, size_t len, const cfg_schem
 			name, len, CFG_MAX_BYTES);
 		return NULL;
 	}
+	/* With the encoding forced, libyaml keeps a UTF-8 byte order mark as
+	 * text; it is not part of the document. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	loader ld = {.name = name, .text = text, .len = len, .schema = schema, .e = e};
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p)) {

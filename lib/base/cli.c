@@ -278,7 +278,7 @@ int cli_get_count(const cli_args *a, const char *name, long long def, long long 
 		return 0;
 	}
 	int64_t n;
-	if (parse_i64(v, &n) || n < 0)
+	if (!(*v >= '0' && *v <= '9') || parse_i64(v, &n))
 		return err_set(e, SHOP_USAGE, "--%s: '%s' is not a count (a whole number, 0 or more)", name, v);
 	*out = n;
 	return 0;

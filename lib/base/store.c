@@ -221,7 +221,7 @@ int store_open(const char *path, const store_opts *opts, store **out, shop_err *
 
 	store *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
-	s->busy_timeout_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 10000;
+	s->busy_timeout_ms = opts ? opts->busy_timeout_ms : 10000;
 	s->data_dir = opts && opts->data_dir ? xstrdup(opts->data_dir) : xasprintf("%s.d", path);
 	if (getrandom(&s->rnd, sizeof s->rnd, 0) != (ssize_t)sizeof s->rnd)
 		s->rnd = (unsigned)getpid();

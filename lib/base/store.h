@@ -18,11 +18,11 @@
 typedef struct store store;
 
 typedef struct store_opts {
-	long busy_timeout_ms; /* how long to wait for the write lock; default 10000 */
+	long busy_timeout_ms; /* how long to wait for the write lock (0: not at all) */
 	const char *data_dir; /* where files beside the store live; default "PATH.d" */
 } store_opts;
 
-/* Open path, creating it with mode 0600 when missing. Errors: SHOP_IOERR
+/* Open path (opts NULL: wait 10 s for the lock, data dir "PATH.d"), creating it with mode 0600 when missing. Errors: SHOP_IOERR
  * (74) when the directory does not exist, the file cannot be opened or is
  * not a shop store, or its schema is newer than this build; SHOP_TEMPFAIL
  * (75) when a migration cannot get the write lock. */
