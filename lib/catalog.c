@@ -703,6 +703,27 @@ static jv merge_patch(jv target, jv patch)
 	return target;
 }
 
+/* Deep merge of b into a (both consumed) in which b's nulls are values,
+ * not removals: for combining patches. Non-objects: b wins. */
+static jv merge_keep(jv a, jv b)
+{
+	if (jv_get_kind(a) != JV_KIND_OBJECT || jv_get_kind(b) != JV_KIND_OBJECT) {
+		jv_free(a);
+		return b;
+	}
+	jv_object_foreach(b, key, val)
+	{
+		jv cur = jv_object_get(jv_copy(a), jv_copy(key));
+		if (!jv_is_valid(cur)) {
+			jv_free(cur);
+			cur = jv_null();
+		}
+		a = jv_object_set(a, key, merge_keep(cur, val));
+	}
+	jv_free(b);
+	return a;
+}
+
 static int current_content(shop *s, const char *sku, jv *out, int64_t *version, shop_err *e)
 {
 	sqlite3_stmt *q = store_stmt(s->st, SQL_CUR, e);
@@ -871,11 +892,9 @@ int catalog_assignments(shop *s, const char *sku, char **args, int n, jv *patch)
 			jv_free(cur);
 			cur = jv_null();
 		}
-		/* Two assignments into one object merge; otherwise the last wins. */
-		if (jv_get_kind(cur) == JV_KIND_OBJECT && jv_get_kind(val) == JV_KIND_OBJECT)
-			val = merge_patch(cur, val);
-		else
-			jv_free(cur);
+		/* Two assignments into one object merge, keeping their nulls (they
+		 * are removals for the patch); otherwise the last wins. */
+		val = merge_keep(cur, val);
 		p = jv_object_set(p, top, val);
 	}
 	*patch = p;

@@ -207,6 +207,7 @@ setup() {
 
 @test "export: round trip through import into another store" {
 	shop-catalog set MUG-01 attributes.color=blue 'title=Mug "blue" é' >/dev/null
+	check_integrity
 	run -0 --separate-stderr shop-catalog export
 	printf '%s\n' "$output" >A.jsonl
 	run -0 --separate-stderr shop-catalog --db other.db import A.jsonl

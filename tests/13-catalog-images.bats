@@ -72,6 +72,7 @@ setup() {
 	h1=$(sha one.png) h2=$(sha two.png)
 	shop-catalog image add BOOK-C one.png >/dev/null
 	shop-catalog image add BOOK-C two.png >/dev/null
+	check_integrity
 	run -0 --separate-stderr shop-catalog image ls BOOK-C
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$(printf '%s\n' "$output" | jq -c '[.kind, .sku, .name, .source, .stored]')" = \
@@ -84,6 +85,7 @@ setup() {
 	run -0 --separate-stderr shop-catalog set MUG-02 'images:=["feedface.png"]'
 	run -0 --separate-stderr shop-catalog image ls MUG-02
 	[ "$output" = '{"kind":"image","sku":"MUG-02","name":"feedface.png","stored":false}' ]
+	check_integrity
 }
 
 @test "image add: a file that is not an image is 65 and nothing changes" {
@@ -275,6 +277,7 @@ publish_check() {
 	run -66 --separate-stderr shop-catalog publish out
 	expect_one_error "BOOK-C"
 	cmp index.1 out/index.json
+	check_integrity
 }
 
 @test "publish: a DIR that cannot be created is 74" {

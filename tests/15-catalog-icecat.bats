@@ -32,6 +32,7 @@ slice() {
 	need_data "$SRC"
 	slice
 	shop-catalog import ic.jsonl >/dev/null
+	check_integrity
 	for n in 1 777 2000; do
 		src=$(sed -n "${n}p" src.jsonl)
 		id=$(jq -r .id <<<"$src")
@@ -45,6 +46,7 @@ slice() {
 	need_data "$SRC"
 	slice
 	shop-catalog import ic.jsonl >/dev/null
+	check_integrity
 	want=$(jq -r 'select(.brand == "HP") | .id' src.jsonl | wc -l)
 	[ "$want" -gt 0 ]
 	run -0 --separate-stderr shop-catalog list --brand HP
@@ -61,6 +63,7 @@ slice() {
 	need_data "$SRC"
 	slice
 	shop-catalog import ic.jsonl >/dev/null
+	check_integrity
 	shop-catalog export >exp.jsonl
 	sort ic.jsonl >a
 	sort exp.jsonl >b
@@ -112,6 +115,7 @@ slice() {
 	need_data "$SRC"
 	slice
 	shop-catalog import ic.jsonl >/dev/null
+	check_integrity
 	sku=$(head -n 1 ic.jsonl | jq -r .sku)
 	pids=()
 	for i in 1 2 3 4 5 6 7 8; do

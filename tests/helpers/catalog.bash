@@ -10,6 +10,7 @@ import_fixture() {
 	out=$(shop-catalog "$@" import "$FIX") || { echo "import_fixture failed" >&2; return 1; }
 	[ "$out" = '{"kind":"import","read":12,"created":12,"updated":0,"unchanged":0,"rejected":0}' ] ||
 		{ echo "import_fixture: $out" >&2; return 1; }
+	check_integrity
 }
 
 # skus: the "sku" of each record on stdin, one per line, in order.
