@@ -674,10 +674,13 @@ int catalog_export(shop *s, catalog_emit emit, void *arg)
 
 /* ---- patch, set, rm ---- */
 
-/* RFC 7386 merge patch of target (consumed) by patch (consumed). */
-static jv merge_patch(jv target, jv patch)
+/* Deep merge of patch into target (both consumed). With remove, a null in
+ * the patch removes the key: RFC 7386 merge patch. Without, nulls are kept
+ * as values: for combining two patches into one. Where the patch is not an
+ * object it wins; an RFC 7386 patch object over a non-object applies to {}. */
+static jv merge(jv target, jv patch, int remove)
 {
-	if (jv_get_kind(patch) != JV_KIND_OBJECT) {
+	if (jv_get_kind(patch) != JV_KIND_OBJECT || (!remove && jv_get_kind(target) != JV_KIND_OBJECT)) {
 		jv_free(target);
 		return patch;
 	}
@@ -687,41 +690,20 @@ static jv merge_patch(jv target, jv patch)
 	}
 	jv_object_foreach(patch, key, val)
 	{
-		if (jv_get_kind(val) == JV_KIND_NULL) {
+		if (remove && jv_get_kind(val) == JV_KIND_NULL) {
 			target = jv_object_delete(target, key);
 			jv_free(val);
-		} else {
-			jv cur = jv_object_get(jv_copy(target), jv_copy(key));
-			if (!jv_is_valid(cur)) {
-				jv_free(cur);
-				cur = jv_null();
-			}
-			target = jv_object_set(target, key, merge_patch(cur, val));
+			continue;
 		}
-	}
-	jv_free(patch);
-	return target;
-}
-
-/* Deep merge of b into a (both consumed) in which b's nulls are values,
- * not removals: for combining patches. Non-objects: b wins. */
-static jv merge_keep(jv a, jv b)
-{
-	if (jv_get_kind(a) != JV_KIND_OBJECT || jv_get_kind(b) != JV_KIND_OBJECT) {
-		jv_free(a);
-		return b;
-	}
-	jv_object_foreach(b, key, val)
-	{
-		jv cur = jv_object_get(jv_copy(a), jv_copy(key));
+		jv cur = jv_object_get(jv_copy(target), jv_copy(key));
 		if (!jv_is_valid(cur)) {
 			jv_free(cur);
 			cur = jv_null();
 		}
-		a = jv_object_set(a, key, merge_keep(cur, val));
+		target = jv_object_set(target, key, merge(cur, val, remove));
 	}
-	jv_free(b);
-	return a;
+	jv_free(patch);
+	return target;
 }
 
 static int current_content(shop *s, const char *sku, jv *out, int64_t *version, shop_err *e)
@@ -748,6 +730,45 @@ static int current_content(shop *s, const char *sku, jv *out, int64_t *version, 
 	return 0;
 }
 
+/* Apply one merge patch (consumed) inside the caller's transaction; the
+ * printed record is appended to docs (may be NULL) with a newline. */
+static int apply_patch(shop *s, jv patch, buf *docs, shop_err *pe)
+{
+	const char *sku = rec_str(patch, "sku", pe);
+	int64_t expect = 0, version = 0;
+	jv cur = jv_null();
+	if (jv_get_kind(patch) != JV_KIND_OBJECT)
+		err_set(pe, SHOP_DATAERR, "expected a partial product record (an object), got %s", jv_kind_text(patch));
+	else if (!sku && !pe->code)
+		err_set(pe, SHOP_DATAERR, "field 'sku': missing");
+	int has_ver = 0;
+	if (!pe->code && (has_ver = rec_int(patch, "version", &expect, pe)) >= 0 && !pe->code)
+		current_content(s, sku, &cur, &version, pe);
+	if (!pe->code && has_ver > 0 && expect != version)
+		err_set(pe, SHOP_TEMPFAIL, "sku '%s': changed since version %lld (now %lld); read it again", sku,
+		        (long long)expect, (long long)version);
+	if (!pe->code) {
+		char *sku_copy = xstrdup(sku);
+		jv merged = merge(cur, jv_copy(patch), 1);
+		cur = jv_null();
+		/* The sku is the key, not a field to change. */
+		merged = jv_object_set(merged, jv_string("sku"), jv_string(sku_copy));
+		product p;
+		if (!catalog_check(s, merged, &p, pe)) {
+			int changed;
+			size_t before = docs ? docs->len : 0;
+			if (!product_put(s, &p, 0, &changed, docs, pe) && docs && docs->len > before)
+				buf_addc(docs, '\n');
+			product_free(&p);
+		}
+		jv_free(merged);
+		free(sku_copy);
+	}
+	jv_free(cur);
+	jv_free(patch);
+	return pe->code;
+}
+
 int catalog_patch(shop *s, jv patches, const char *(*label)(void *, size_t), void *larg, catalog_emit emit,
                   void *arg)
 {
@@ -763,51 +784,13 @@ int catalog_patch(shop *s, jv patches, const char *(*label)(void *, size_t), voi
 	int n = jv_array_length(jv_copy(patches));
 	for (int i = 0; i < n && !s->err.code; i++) {
 		shop_err pe = {0};
-		jv patch = jv_array_get(jv_copy(patches), i);
-		const char *where = label ? label(larg, (size_t)i) : NULL;
-		const char *sku = rec_str(patch, "sku", &pe);
-		int64_t expect = 0, version = 0;
-		jv cur = jv_null();
-		if (jv_get_kind(patch) != JV_KIND_OBJECT)
-			err_set(&pe, SHOP_DATAERR, "expected a partial product record (an object), got %s",
-			        jv_kind_text(patch));
-		else if (!sku && !pe.code)
-			err_set(&pe, SHOP_DATAERR, "field 'sku': missing");
-		if (!pe.code && rec_int(patch, "version", &expect, &pe) >= 0 && !pe.code)
-			current_content(s, sku, &cur, &version, &pe);
-		if (!pe.code) {
-			jv ver = jv_object_get(jv_copy(patch), jv_string("version"));
-			int has_ver = jv_get_kind(ver) == JV_KIND_NUMBER;
-			jv_free(ver);
-			if (has_ver && expect != version)
-				err_set(&pe, SHOP_TEMPFAIL, "sku '%s': changed since version %lld (now %lld); read it again",
-				        sku, (long long)expect, (long long)version);
-		}
-		if (!pe.code) {
-			char *sku_copy = xstrdup(sku);
-			jv merged = merge_patch(cur, jv_copy(patch));
-			cur = jv_null();
-			/* The sku is the key, not a field to change. */
-			merged = jv_object_set(merged, jv_string("sku"), jv_string(sku_copy));
-			product p;
-			if (!catalog_check(s, merged, &p, &pe)) {
-				int changed;
-				size_t before = docs.len;
-				if (!product_put(s, &p, 0, &changed, &docs, &pe) && docs.len > before)
-					buf_addc(&docs, '\n');
-				product_free(&p);
-			}
-			jv_free(merged);
-			free(sku_copy);
-		}
-		jv_free(cur);
-		if (pe.code) {
+		if (apply_patch(s, jv_array_get(jv_copy(patches), i), &docs, &pe)) {
+			const char *where = label ? label(larg, (size_t)i) : NULL;
 			if (where)
 				err_set(&s->err, pe.code, "%s: %s", where, pe.msg);
 			else
 				err_set(&s->err, pe.code, "%s", pe.msg);
 		}
-		jv_free(patch);
 	}
 	jv_free(patches);
 	if (s->err.code || store_commit(s->st, &s->err)) {
@@ -894,7 +877,7 @@ int catalog_assignments(shop *s, const char *sku, char **args, int n, jv *patch)
 		}
 		/* Two assignments into one object merge, keeping their nulls (they
 		 * are removals for the patch); otherwise the last wins. */
-		val = merge_keep(cur, val);
+		val = merge(cur, val, 0);
 		p = jv_object_set(p, top, val);
 	}
 	*patch = p;
@@ -1078,14 +1061,23 @@ static int image_record(shop *s, const char *sku, const char *name, jv *rec, sho
 	return 0;
 }
 
+/* The images[] of a product (owned), opening the store first; 66 when no
+ * such product. */
+static int product_images(shop *s, const char *sku, jv *imgs)
+{
+	jv cur;
+	int64_t version;
+	if (!shop_store(s) || current_content(s, sku, &cur, &version, &s->err))
+		return s->err.code;
+	*imgs = jv_object_get(cur, jv_string("images"));
+	return 0;
+}
+
 int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 {
 	shop_err *e = &s->err;
-	if (!shop_store(s))
-		return e->code;
 	jv cur;
-	int64_t version;
-	if (current_content(s, sku, &cur, &version, e))
+	if (product_images(s, sku, &cur))
 		return e->code;
 	jv_free(cur);
 	buf data = {0};
@@ -1149,8 +1141,8 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 			store_fail_rc(s->st, step, e, "image");
 	}
 	/* Add the name to the product's images unless it is there already. */
-	if (!e->code && !current_content(s, sku, &cur, &version, e)) {
-		jv imgs = jv_object_get(cur, jv_string("images"));
+	jv imgs;
+	if (!e->code && !product_images(s, sku, &imgs)) {
 		int have = 0;
 		jv_array_foreach(imgs, i, it)
 		{
@@ -1158,29 +1150,13 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 				have = 1;
 			jv_free(it);
 		}
-		if (!have) {
-			imgs = jv_array_append(imgs, jv_string(name));
-			jv patch = jv_object();
-			patch = jv_object_set(patch, jv_string("sku"), jv_string(sku));
-			patch = jv_object_set(patch, jv_string("images"), imgs);
-			jv full;
-			jv now_cur;
-			int64_t v2;
-			if (!current_content(s, sku, &now_cur, &v2, e)) {
-				full = merge_patch(now_cur, patch);
-				product p;
-				if (!catalog_check(s, full, &p, e)) {
-					int changed;
-					product_put(s, &p, 0, &changed, NULL, e);
-					product_free(&p);
-				}
-				jv_free(full);
-			} else {
-				jv_free(patch);
-			}
-		} else {
-			jv_free(imgs);
-		}
+		jv patch = jv_object();
+		patch = jv_object_set(patch, jv_string("sku"), jv_string(sku));
+		patch = jv_object_set(patch, jv_string("images"), jv_array_append(imgs, jv_string(name)));
+		if (!have)
+			apply_patch(s, patch, NULL, e);
+		else
+			jv_free(patch);
 	}
 	if (e->code || store_commit(s->st, e)) {
 		store_rollback(s->st);
@@ -1195,13 +1171,9 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 int catalog_image_ls(shop *s, const char *sku, catalog_emit emit, void *arg)
 {
 	shop_err *e = &s->err;
-	if (!shop_store(s))
+	jv imgs;
+	if (product_images(s, sku, &imgs))
 		return e->code;
-	jv cur;
-	int64_t version;
-	if (current_content(s, sku, &cur, &version, e))
-		return e->code;
-	jv imgs = jv_object_get(cur, jv_string("images"));
 	jv_array_foreach(imgs, i, it)
 	{
 		jv rec;

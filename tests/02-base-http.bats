@@ -3,28 +3,8 @@
 # which runs on 127.0.0.1 for the whole file.
 load helpers/common
 
-setup_file() {
-	local dir=$BATS_FILE_TMPDIR
-	mkdir -p "$dir/files"
-	# fd 3 closed: bats waits for whoever holds it before it finishes.
-	$PY "$TOP/tests/helpers/fake_http.py" --port-file "$dir/port" --pid-file "$dir/pid" \
-		--root "$dir/files" >"$dir/fake.log" 2>&1 3>&- &
-	echo $! >"$dir/fake.bgpid"
-	local i
-	for i in $(seq 100); do
-		[ -s "$dir/port" ] && break
-		sleep 0.1
-	done
-	[ -s "$dir/port" ] || { echo "fake_http did not start" >&2; cat "$dir/fake.log" >&2; return 1; }
-	FAKE_URL="http://127.0.0.1:$(cat "$dir/port")"
-	export FAKE_URL
-}
-
-teardown_file() {
-	local pid
-	pid=$(cat "$BATS_FILE_TMPDIR/fake.bgpid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-}
+setup_file() { start_fake_http "$BATS_FILE_TMPDIR"; }
+teardown_file() { stop_fake_http "$BATS_FILE_TMPDIR"; }
 
 setup() { common_setup; }
 

@@ -44,3 +44,28 @@ free_port() {
 need_data() {
 	[ -r "$DATA/$1" ] || skip "real data $DATA/$1 is absent"
 }
+
+# start_fake_http DIR: tests/helpers/fake_http.py serving DIR/files under
+# /file/; sets FAKE_URL. For setup_file; stop_fake_http in teardown_file.
+start_fake_http() {
+	local dir=$1
+	mkdir -p "$dir/files"
+	# fd 3 closed: bats waits for whoever holds it before it finishes.
+	$PY "$TOP/tests/helpers/fake_http.py" --port-file "$dir/port" --root "$dir/files" \
+		>"$dir/fake.log" 2>&1 3>&- &
+	echo $! >"$dir/fake.bgpid"
+	local i
+	for i in $(seq 100); do
+		[ -s "$dir/port" ] && break
+		sleep 0.1
+	done
+	[ -s "$dir/port" ] || { echo "fake_http did not start" >&2; cat "$dir/fake.log" >&2; return 1; }
+	FAKE_URL="http://127.0.0.1:$(cat "$dir/port")"
+	export FAKE_URL
+}
+
+stop_fake_http() {
+	local pid
+	pid=$(cat "$1/fake.bgpid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+}
