@@ -26,7 +26,8 @@
 typedef struct product {
 	char *sku, *title, *description, *brand, *category, *currency, *tax_class, *family, *status;
 	int64_t price;
-	jv options, attributes, images;
+	/* Borrowed from the record's tree; NULL when absent (written as empty). */
+	const jnode *options, *attributes, *images;
 } product;
 
 static void product_free(product *p)
@@ -40,9 +41,6 @@ static void product_free(product *p)
 	free(p->tax_class);
 	free(p->family);
 	free(p->status);
-	jv_free(p->options);
-	jv_free(p->attributes);
-	jv_free(p->images);
 	memset(p, 0, sizeof *p);
 }
 
@@ -56,8 +54,6 @@ static int sku_ok(const char *s, shop_err *e)
 	size_t n = strlen(s);
 	if (n == 0)
 		return err_set(e, SHOP_DATAERR, "field 'sku': empty");
-	if (n > SKU_MAX)
-		return err_set(e, SHOP_DATAERR, "field 'sku': longer than %d bytes", SKU_MAX);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\')
@@ -68,174 +64,116 @@ static int sku_ok(const char *s, shop_err *e)
 	return 0;
 }
 
+static int absent(const jnode *v)
+{
+	return !v || v->type == JN_NULL;
+}
+
 /* A text field: a string without NUL, at most max bytes, and without
- * control characters unless multiline. Absent or null gives def (NULL def
- * and required: an error). *out is owned. */
-static int text_field(jv rec, const char *key, const char *def, size_t max, int multiline, char **out,
+ * control characters unless multiline. Absent or null gives def (NULL def:
+ * required, an error). *out is owned. */
+static int text_field(const jnode *rec, const char *key, const char *def, size_t max, int multiline, char **out,
                       shop_err *e)
 {
-	jv v = jv_object_get(jv_copy(rec), jv_string(key));
-	jv_kind k = jv_get_kind(v);
-	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
-		jv_free(v);
+	const jnode *v = jnode_get(rec, key);
+	if (absent(v)) {
 		if (!def)
 			return err_set(e, SHOP_DATAERR, "field '%s': missing", key);
 		*out = xstrdup(def);
 		return 0;
 	}
-	if (k != JV_KIND_STRING) {
-		err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", key, jv_kind_text(v));
-		jv_free(v);
-		return e->code;
-	}
-	const char *s = jv_string_value(v);
-	size_t n = (size_t)jv_string_length_bytes(jv_copy(v));
-	int rc = 0;
-	if (strlen(s) != n)
-		rc = err_set(e, SHOP_DATAERR, "field '%s': holds a NUL character", key);
-	else if (n > max)
-		rc = err_set(e, SHOP_DATAERR, "field '%s': longer than %zu bytes", key, max);
-	for (size_t i = 0; !rc && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	if (v->type != JN_STR)
+		return err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", key, jnode_kind_text(v));
+	if (v->len > max)
+		return err_set(e, SHOP_DATAERR, "field '%s': longer than %zu bytes", key, max);
+	for (uint32_t i = 0; i < v->len; i++) {
+		unsigned char c = (unsigned char)v->str[i];
+		if (c == 0)
+			return err_set(e, SHOP_DATAERR, "field '%s': holds a NUL character", key);
 		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
-			rc = err_set(e, SHOP_DATAERR, "field '%s': holds a control character", key);
+			return err_set(e, SHOP_DATAERR, "field '%s': holds a control character", key);
 	}
-	if (!rc)
-		*out = xstrdup(s);
-	jv_free(v);
-	return rc;
+	*out = jnode_strdup(v);
+	return 0;
 }
 
 /* The price: integer minor units, or a decimal string in the currency. */
-static int price_field(jv rec, const currency *cur, int64_t *out, shop_err *e)
+static int price_field(const jnode *rec, const currency *cur, int64_t *out, shop_err *e)
 {
-	jv v = jv_object_get(jv_copy(rec), jv_string("price"));
-	jv_kind k = jv_get_kind(v);
-	int rc = 0;
-	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
-		rc = err_set(e, SHOP_DATAERR, "field 'price': missing");
-	} else if (k == JV_KIND_STRING) {
+	const jnode *v = jnode_get(rec, "price");
+	if (absent(v))
+		return err_set(e, SHOP_DATAERR, "field 'price': missing");
+	if (v->type == JN_STR) {
 		shop_err pe = {0};
-		if (money_parse_decimal(jv_string_value(v), cur, out, &pe))
-			rc = err_set(e, SHOP_DATAERR, "field 'price': %s", pe.msg);
-	} else if (k == JV_KIND_NUMBER) {
-		double d = jv_number_value(v);
+		char *text = jnode_strdup(v);
+		int rc = money_parse_decimal(text, cur, out, &pe);
+		free(text);
+		if (rc)
+			return err_set(e, SHOP_DATAERR, "field 'price': %s", pe.msg);
+	} else if (v->type == JN_NUM) {
+		double d = v->num;
 		if (fabs(d) >= 9007199254740992.0)
-			rc = err_set(e, SHOP_DATAERR, "field 'price': %g is too large", d);
-		else if (d != floor(d))
-			rc = err_set(e, SHOP_DATAERR,
-			             "field 'price': %g is not whole minor units; write minor units (1999) or a "
-			             "decimal string (\"19.99\")",
-			             d);
-		else
-			*out = (int64_t)d;
+			return err_set(e, SHOP_DATAERR, "field 'price': %g is too large", d);
+		if (d != floor(d))
+			return err_set(e, SHOP_DATAERR,
+			               "field 'price': %g is not whole minor units; write minor units (1999) or a "
+			               "decimal string (\"19.99\")",
+			               d);
+		*out = (int64_t)d;
 	} else {
-		rc = err_set(e, SHOP_DATAERR, "field 'price': expected minor units or a decimal string, got %s",
-		             jv_kind_text(v));
+		return err_set(e, SHOP_DATAERR, "field 'price': expected minor units or a decimal string, got %s",
+		               jnode_kind_text(v));
 	}
-	jv_free(v);
-	if (!rc && *out < 0)
-		rc = err_set(e, SHOP_DATAERR, "field 'price': negative (%lld)", (long long)*out);
-	return rc;
-}
-
-/* An object field; def {} when absent; strings_only for options. */
-static int object_field(jv rec, const char *key, int strings_only, jv *out, shop_err *e)
-{
-	jv v = jv_object_get(jv_copy(rec), jv_string(key));
-	jv_kind k = jv_get_kind(v);
-	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
-		jv_free(v);
-		*out = jv_object();
-		return 0;
-	}
-	if (k != JV_KIND_OBJECT) {
-		err_set(e, SHOP_DATAERR, "field '%s': expected an object, got %s", key, jv_kind_text(v));
-		jv_free(v);
-		return e->code;
-	}
-	if (strings_only) {
-		int bad = 0;
-		jv_object_foreach(v, name, val)
-		{
-			if (!bad && jv_get_kind(val) != JV_KIND_STRING) {
-				err_set(e, SHOP_DATAERR, "field '%s.%s': expected a string, got %s", key,
-				        jv_string_value(name), jv_kind_text(val));
-				bad = 1;
-			}
-			jv_free(name);
-			jv_free(val);
-		}
-		if (bad) {
-			jv_free(v);
-			return e->code;
-		}
-	}
-	/* No size check of its own: the line limit bounds it. */
-	*out = v;
+	if (*out < 0)
+		return err_set(e, SHOP_DATAERR, "field 'price': negative (%lld)", (long long)*out);
 	return 0;
 }
 
-static int images_field(jv rec, jv *out, shop_err *e)
+/* An object (type JN_OBJ) or array (JN_ARR) field, NULL when absent; with
+ * strings, every member must be a string (options, images). The line limit
+ * bounds its size. */
+static int nested_field(const jnode *rec, const char *key, uint8_t type, int strings, const jnode **out,
+                        shop_err *e)
 {
-	jv v = jv_object_get(jv_copy(rec), jv_string("images"));
-	jv_kind k = jv_get_kind(v);
-	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
-		jv_free(v);
-		*out = jv_array();
+	const jnode *v = jnode_get(rec, key);
+	*out = NULL;
+	if (absent(v))
 		return 0;
-	}
-	if (k != JV_KIND_ARRAY) {
-		err_set(e, SHOP_DATAERR, "field 'images': expected an array of image names, got %s", jv_kind_text(v));
-		jv_free(v);
-		return e->code;
-	}
-	int bad = 0;
-	jv_array_foreach(v, i, item)
-	{
-		if (!bad && (jv_get_kind(item) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(item)) == 0 ||
-		             jv_string_length_bytes(jv_copy(item)) > 1000)) {
-			err_set(e, SHOP_DATAERR, "field 'images[%d]': expected an image name (a string)", i);
-			bad = 1;
-		}
-		jv_free(item);
-	}
-	if (bad) {
-		jv_free(v);
-		return e->code;
+	if (v->type != type)
+		return err_set(e, SHOP_DATAERR, "field '%s': expected %s, got %s", key,
+		               type == JN_OBJ ? "an object" : "an array", jnode_kind_text(v));
+	for (uint32_t i = 0; strings && i < v->len; i++) {
+		const jnode *m = &v->kids[i];
+		if (m->type != JN_STR || (type == JN_ARR && m->len == 0))
+			return type == JN_OBJ ? err_set(e, SHOP_DATAERR, "field '%s.%.*s': expected a string, got %s",
+			                                key, (int)m->keylen, m->key, jnode_kind_text(m))
+			                      : err_set(e, SHOP_DATAERR, "field '%s[%u]': expected an image name (a string)",
+			                                key, i);
 	}
 	*out = v;
 	return 0;
 }
 
-/* Validate a whole product record (borrowed) into p. The read-only fields
- * kind, version, created_at and updated_at are accepted and ignored here. */
-static int catalog_check(shop *s, jv rec, product *p, shop_err *e)
+/* Validate a whole product record into p. Strings are copied; options,
+ * attributes and images stay in rec's tree, which must outlive p's use.
+ * The read-only fields kind, version, created_at and updated_at are
+ * accepted and ignored here. */
+static int catalog_check(shop *s, const jnode *rec, product *p, shop_err *e)
 {
 	memset(p, 0, sizeof *p);
-	p->options = jv_null();
-	p->attributes = jv_null();
-	p->images = jv_null();
-	if (jv_get_kind(rec) != JV_KIND_OBJECT)
-		return err_set(e, SHOP_DATAERR, "expected a product record (an object), got %s", jv_kind_text(rec));
-	jv_object_foreach(rec, key, val)
-	{
-		int known = 0;
-		for (const char *const *f = product_fields; *f; f++)
-			if (!strcmp(*f, jv_string_value(key)))
-				known = 1;
-		if (!known)
-			err_set(e, SHOP_DATAERR, "unknown field '%s'", jv_string_value(key));
-		jv_free(key);
-		jv_free(val);
+	if (rec->type != JN_OBJ)
+		return err_set(e, SHOP_DATAERR, "expected a product record (an object), got %s", jnode_kind_text(rec));
+	for (uint32_t i = 0; i < rec->len; i++) {
+		const jnode *m = &rec->kids[i];
+		const char *const *f = product_fields;
+		while (*f && !(strlen(*f) == m->keylen && !memcmp(*f, m->key, m->keylen)))
+			f++;
+		if (!*f)
+			return err_set(e, SHOP_DATAERR, "unknown field '%.*s'", (int)m->keylen, m->key);
 	}
-	if (e->code)
-		return e->code;
-	const char *kind = rec_str(rec, "kind", e);
-	if (e->code)
-		return e->code;
-	if (kind && strcmp(kind, "product"))
-		return err_set(e, SHOP_DATAERR, "field 'kind': expected \"product\", got \"%s\"", kind);
+	const jnode *kind = jnode_get(rec, "kind");
+	if (!absent(kind) && !jnode_is(kind, "product"))
+		return err_set(e, SHOP_DATAERR, "field 'kind': expected \"product\"");
 	if (text_field(rec, "sku", NULL, SKU_MAX, 0, &p->sku, e) || sku_ok(p->sku, e))
 		goto fail;
 	if (text_field(rec, "title", NULL, TITLE_MAX, 0, &p->title, e))
@@ -271,40 +209,25 @@ static int catalog_check(shop *s, jv rec, product *p, shop_err *e)
 		err_set(e, SHOP_DATAERR, "field 'tax_class': empty");
 		goto fail;
 	}
-	jv fam = jv_object_get(jv_copy(rec), jv_string("family"));
-	int has_family = jv_get_kind(fam) == JV_KIND_STRING;
-	jv_free(fam);
-	if (has_family) {
+	if (!absent(jnode_get(rec, "family"))) {
 		if (text_field(rec, "family", NULL, SKU_MAX, 0, &p->family, e))
 			goto fail;
 		if (!p->family[0]) {
 			err_set(e, SHOP_DATAERR, "field 'family': empty (use null for none)");
 			goto fail;
 		}
-	} else {
-		char *tmp = NULL;
-		if (text_field(rec, "family", "", SKU_MAX, 0, &tmp, e))
-			goto fail;
-		free(tmp);
 	}
-	jv_free(p->options);
-	jv_free(p->attributes);
-	jv_free(p->images);
-	p->options = jv_null();
-	p->attributes = jv_null();
-	p->images = jv_null();
-	if (object_field(rec, "options", 1, &p->options, e) || object_field(rec, "attributes", 0, &p->attributes, e) ||
-	    images_field(rec, &p->images, e))
+	if (nested_field(rec, "options", JN_OBJ, 1, &p->options, e) ||
+	    nested_field(rec, "attributes", JN_OBJ, 0, &p->attributes, e) ||
+	    nested_field(rec, "images", JN_ARR, 1, &p->images, e))
 		goto fail;
 	return 0;
 fail:
 	product_free(p);
-	p->options = p->attributes = p->images = jv_null();
 	return e->code;
 }
 
-/* The export form: content fields in a fixed order, written directly (a
- * jv object built only to be dumped cost a fifth of an import). */
+/* The export form: content fields in a fixed order, written directly. */
 static void field(buf *b, const char *name, const char *val)
 {
 	buf_addc(b, ',');
@@ -314,6 +237,19 @@ static void field(buf *b, const char *name, const char *val)
 		json_dump_str(val, strlen(val), b);
 	else
 		buf_add(b, "null", 4);
+}
+
+static void nested(buf *b, const char *name, const jnode *v, const char *empty, int sorted)
+{
+	if (name) {
+		buf_addc(b, ',');
+		json_dump_str(name, strlen(name), b);
+		buf_addc(b, ':');
+	}
+	if (v)
+		jnode_dump(v, sorted, b);
+	else
+		buf_adds(b, empty);
 }
 
 static void product_write(const product *p, buf *b)
@@ -329,12 +265,9 @@ static void product_write(const product *p, buf *b)
 	field(b, "currency", p->currency);
 	field(b, "tax_class", p->tax_class);
 	field(b, "family", p->family);
-	buf_adds(b, ",\"options\":");
-	json_dump(p->options, b);
-	buf_adds(b, ",\"attributes\":");
-	json_dump(p->attributes, b);
-	buf_adds(b, ",\"images\":");
-	json_dump(p->images, b);
+	nested(b, "options", p->options, "{}", 0);
+	nested(b, "attributes", p->attributes, "{}", 0);
+	nested(b, "images", p->images, "[]", 0);
 	field(b, "status", p->status);
 	buf_addc(b, '}');
 }
@@ -415,23 +348,24 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 		}
 		goto out;
 	}
-	jv okey = jv_dump_string(jv_copy(p->options), JV_PRINT_SORTED);
+	buf okey = {0};
+	nested(&okey, NULL, p->options, "{}", 1);
 	if (p->family) {
 		sqlite3_stmt *vq = store_stmt(st, SQL_VARIANT, e);
 		if (!vq) {
-			jv_free(okey);
+			buf_free(&okey);
 			goto out;
 		}
 		store_bind_text(vq, 1, p->family);
-		store_bind_text(vq, 2, jv_string_value(okey));
+		store_bind_text(vq, 2, okey.p);
 		store_bind_text(vq, 3, p->sku);
 		if (sqlite3_step(vq) == SQLITE_ROW)
 			rc = err_set(e, SHOP_DATAERR,
 			             "sku '%s': family '%s' already has a variant with options %s (sku '%s')", p->sku,
-			             p->family, jv_string_value(okey), store_col_text(vq, 0));
+			             p->family, okey.p, store_col_text(vq, 0));
 		sqlite3_reset(vq);
 		if (rc) {
-			jv_free(okey);
+			buf_free(&okey);
 			goto out;
 		}
 	}
@@ -442,7 +376,7 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 	         now);
 	sqlite3_stmt *w = store_stmt(st, exists ? SQL_UPDATE : SQL_INSERT, e);
 	if (!w) {
-		jv_free(okey);
+		buf_free(&okey);
 		buf_free(&d);
 		goto out;
 	}
@@ -454,7 +388,7 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 	store_bind_text(w, 6, p->currency);
 	store_bind_text(w, 7, p->tax_class);
 	store_bind_text(w, 8, p->family);
-	store_bind_text(w, 9, jv_string_value(okey));
+	store_bind_text(w, 9, okey.p);
 	store_bind_text(w, 10, p->status);
 	sqlite3_bind_int64(w, 11, version);
 	store_bind_text(w, 12, created);
@@ -462,7 +396,7 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 	sqlite3_bind_text(w, 14, d.p, (int)d.len, SQLITE_STATIC);
 	step = sqlite3_step(w);
 	sqlite3_reset(w);
-	jv_free(okey);
+	buf_free(&okey);
 	if (step != SQLITE_DONE) {
 		rc = store_fail_rc(st, step, e, p->sku);
 		buf_free(&d);
@@ -501,30 +435,25 @@ int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_c
 	jsonl_reader *r = jsonl_reader_new(in, name, s->max_line);
 	for (;;) {
 		shop_err le = {0};
-		jv rec;
-		int got = jsonl_next(r, &rec, &le);
+		const jnode *rec;
+		int got = jsonl_next_tree(r, &rec, &le);
 		if (got == 0)
 			break;
 		product p;
 		int changed = 0;
 		if (got > 0) {
 			c->read++;
-			char *sku = NULL;
 			if (!catalog_check(s, rec, &p, &le)) {
 				product_put(s, &p, 0, &changed, NULL, &le);
-				sku = xstrdup(p.sku);
 				product_free(&p);
 			}
-			jv_free(rec);
 			if (le.code && le.code != SHOP_DATAERR) {
 				/* The store failed: no --keep-going past that. */
 				err_set(&s->err, le.code, "%s:%zu: %s", name, jsonl_lineno(r), le.msg);
-				free(sku);
 				break;
 			}
 			if (le.code)
 				err_prefix(&le, "%s:%zu: ", name, jsonl_lineno(r));
-			free(sku);
 		} else if (le.code != SHOP_DATAERR || !rejects) {
 			err_set(&s->err, le.code, "%s", le.msg);
 			break;
@@ -753,15 +682,24 @@ static int apply_patch(shop *s, jv patch, buf *docs, shop_err *pe)
 		cur = jv_null();
 		/* The sku is the key, not a field to change. */
 		merged = jv_object_set(merged, jv_string("sku"), jv_string(sku_copy));
+		/* Checked as text, like an imported line: one validation for all. */
+		buf text = {0};
+		json_dump(merged, &text);
+		jv_free(merged);
+		jtree *t = jtree_new();
+		const jnode *rec = jtree_parse(t, text.p, text.len, NULL, 0);
 		product p;
-		if (!catalog_check(s, merged, &p, pe)) {
+		if (!rec)
+			err_set(pe, SHOP_SOFTWARE, "sku '%s': the patched record does not read back", sku_copy);
+		else if (!catalog_check(s, rec, &p, pe)) {
 			int changed;
 			size_t before = docs ? docs->len : 0;
 			if (!product_put(s, &p, 0, &changed, docs, pe) && docs && docs->len > before)
 				buf_addc(docs, '\n');
 			product_free(&p);
 		}
-		jv_free(merged);
+		jtree_free(t);
+		buf_free(&text);
 		free(sku_copy);
 	}
 	jv_free(cur);

@@ -5,12 +5,76 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ---- the arena ---- */
+
+typedef struct chunk {
+	struct chunk *next;
+	size_t cap, used;
+	max_align_t data[];
+} chunk;
+
+struct jtree {
+	chunk *head, *cur;
+	jnode *stack; /* members of the containers being parsed */
+	size_t sp, scap;
+	jnode root;
+	buf scratch;  /* a string with escapes, while it is decoded */
+};
+
+static void *arena_alloc(jtree *t, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	for (;;) {
+		chunk *c = t->cur;
+		if (c && c->cap - c->used >= n) {
+			void *p = (char *)c->data + c->used;
+			c->used += n;
+			return p;
+		}
+		if (c && c->next) {
+			t->cur = c->next;
+			t->cur->used = 0;
+			continue;
+		}
+		size_t cap = n > 65536 ? n : 65536;
+		chunk *nc = xmalloc(sizeof *nc + cap);
+		nc->next = NULL;
+		nc->cap = cap;
+		nc->used = 0;
+		if (c)
+			c->next = nc;
+		else
+			t->head = nc;
+		t->cur = nc;
+	}
+}
+
+jtree *jtree_new(void)
+{
+	return xcalloc(1, sizeof(jtree));
+}
+
+void jtree_free(jtree *t)
+{
+	if (!t)
+		return;
+	for (chunk *c = t->head, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(t->stack);
+	buf_free(&t->scratch);
+	free(t);
+}
+
+/* ---- the parser ---- */
+
 typedef struct parser {
+	jtree *t;
 	const char *p, *start, *end;
 	char *err;
 	size_t errlen;
 	int depth;
-	buf scratch;
 } parser;
 
 static int fail(parser *ps, const char *what)
@@ -26,8 +90,14 @@ static void skip_ws(parser *ps)
 		ps->p++;
 }
 
-static int parse_value(parser *ps, jv *out);
-
+static void push(jtree *t, const jnode *n)
+{
+	if (t->sp == t->scap) {
+		t->scap = t->scap ? t->scap * 2 : 64;
+		t->stack = xrealloc(t->stack, t->scap * sizeof *t->stack);
+	}
+	t->stack[t->sp++] = *n;
+}
 static int hex4(const char *p, unsigned *v)
 {
 	*v = 0;
@@ -45,7 +115,6 @@ static int hex4(const char *p, unsigned *v)
 	}
 	return 0;
 }
-
 static void put_utf8(buf *b, unsigned cp)
 {
 	char s[4];
@@ -69,14 +138,25 @@ static void put_utf8(buf *b, unsigned cp)
 	}
 }
 
-/* The string at ps->p (its opening quote) into ps->scratch. */
-static int parse_string_raw(parser *ps)
+/* The string at ps->p (its opening quote): *s and *len. Without escapes it
+ * points into the input; with them it is decoded into the arena. */
+static int parse_string(parser *ps, const char **s, uint32_t *len)
 {
-	buf *b = &ps->scratch;
-	buf_reset(b);
 	ps->p++;
+	const char *run = ps->p;
+	while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && (unsigned char)*ps->p >= 0x20)
+		ps->p++;
+	if (ps->p < ps->end && *ps->p == '"') {
+		*s = run;
+		*len = (uint32_t)(ps->p - run);
+		ps->p++;
+		return 0;
+	}
+	buf *b = &ps->t->scratch;
+	buf_reset(b);
+	buf_add(b, run, (size_t)(ps->p - run));
 	for (;;) {
-		const char *run = ps->p;
+		run = ps->p;
 		while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && (unsigned char)*ps->p >= 0x20)
 			ps->p++;
 		buf_add(b, run, (size_t)(ps->p - run));
@@ -85,7 +165,7 @@ static int parse_string_raw(parser *ps)
 		char c = *ps->p;
 		if (c == '"') {
 			ps->p++;
-			return 0;
+			break;
 		}
 		if (c != '\\')
 			return fail(ps, "control character in string (escape it)");
@@ -122,9 +202,15 @@ static int parse_string_raw(parser *ps)
 			return fail(ps, "bad escape in string");
 		}
 	}
+	char *d = arena_alloc(ps->t, b->len ? b->len : 1);
+	if (b->len)
+		memcpy(d, b->p, b->len);
+	*s = d;
+	*len = (uint32_t)b->len;
+	return 0;
 }
 
-static int parse_number(parser *ps, jv *out)
+static int parse_number(parser *ps, jnode *out)
 {
 	const char *s = ps->p;
 	const char *q = s;
@@ -161,138 +247,189 @@ static int parse_number(parser *ps, jv *out)
 			q++;
 	}
 	size_t n = (size_t)(q - s);
-	char small[64];
-	char *tmp = n < sizeof small ? small : xmalloc(n + 1);
-	memcpy(tmp, s, n);
-	tmp[n] = 0;
-	double d = strtod(tmp, NULL);
-	if (tmp != small)
-		free(tmp);
+	double d;
+	if (n <= 15 && !memchr(s, '.', n) && !memchr(s, 'e', n) && !memchr(s, 'E', n)) {
+		/* Plain integers (most numbers here) need no strtod. */
+		int neg = *s == '-';
+		int64_t v = 0;
+		for (const char *c = s + neg; c < q; c++)
+			v = v * 10 + (*c - '0');
+		d = (double)(neg ? -v : v);
+		if (neg && v == 0)
+			d = -0.0;
+	} else {
+		char small[64];
+		char *tmp = n < sizeof small ? small : xmalloc(n + 1);
+		memcpy(tmp, s, n);
+		tmp[n] = 0;
+		d = strtod(tmp, NULL);
+		if (tmp != small)
+			free(tmp);
+	}
 	if (!isfinite(d))
 		return fail(ps, "number out of range");
 	ps->p = q;
-	*out = jv_number(d);
+	out->type = JN_NUM;
+	out->num = d;
 	return 0;
 }
 
-static int literal(parser *ps, const char *word, jv v, jv *out)
+static int literal(parser *ps, const char *word, uint8_t type, jnode *out)
 {
 	size_t n = strlen(word);
 	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n))
 		return fail(ps, "unexpected character");
 	ps->p += n;
-	*out = v;
+	out->type = type;
 	return 0;
 }
 
-static int parse_array(parser *ps, jv *out)
+static int same_key(const jnode *a, const jnode *b)
 {
-	ps->p++;
-	jv a = jv_array();
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-		*out = a;
-		return 0;
-	}
-	for (;;) {
-		jv item;
-		skip_ws(ps);
-		if (parse_value(ps, &item)) {
-			jv_free(a);
-			return -1;
-		}
-		a = jv_array_append(a, item);
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == ']') {
-			ps->p++;
-			*out = a;
-			return 0;
-		}
-		jv_free(a);
-		return fail(ps, "expected ',' or ']'");
-	}
+	return a->keylen == b->keylen && !memcmp(a->key, b->key, a->keylen);
 }
 
-static int parse_object(parser *ps, jv *out)
+static int key_cmp(const void *x, const void *y, void *arg)
 {
-	ps->p++;
-	jv o = jv_object();
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
-		*out = o;
-		return 0;
-	}
-	for (;;) {
-		skip_ws(ps);
-		if (ps->p >= ps->end || *ps->p != '"') {
-			jv_free(o);
-			return fail(ps, "expected a string key");
-		}
-		if (parse_string_raw(ps)) {
-			jv_free(o);
-			return -1;
-		}
-		jv key = jv_string_sized(ps->scratch.p ? ps->scratch.p : "", (int)ps->scratch.len);
-		skip_ws(ps);
-		if (ps->p >= ps->end || *ps->p != ':') {
-			jv_free(key);
-			jv_free(o);
-			return fail(ps, "expected ':'");
-		}
-		ps->p++;
-		skip_ws(ps);
-		jv val;
-		if (parse_value(ps, &val)) {
-			jv_free(key);
-			jv_free(o);
-			return -1;
-		}
-		o = jv_object_set(o, key, val);
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == '}') {
-			ps->p++;
-			*out = o;
-			return 0;
-		}
-		jv_free(o);
-		return fail(ps, "expected ',' or '}'");
-	}
+	const jnode *k = arg;
+	const jnode *a = &k[*(const uint32_t *)x], *b = &k[*(const uint32_t *)y];
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c = memcmp(a->key, b->key, n);
+	if (c)
+		return c;
+	if (a->keylen != b->keylen)
+		return a->keylen < b->keylen ? -1 : 1;
+	/* Equal keys keep their order: the first place and the last value. */
+	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
 }
 
-static int parse_value(parser *ps, jv *out)
+/* Duplicate keys: the last value wins, at the first key's place, as jq
+ * does; so a tree and its jv always say the same. */
+static void dedupe(jtree *t, jnode *k, uint32_t *n)
+{
+	uint32_t cnt = *n;
+	int any = 0;
+	if (cnt < 2)
+		return;
+	if (cnt <= 16) {
+		for (uint32_t i = 1; i < cnt; i++)
+			for (uint32_t j = 0; j < i; j++)
+				if (k[j].type != 0xff && same_key(&k[j], &k[i])) {
+					const char *key = k[j].key;
+					k[j] = k[i];
+					k[j].key = key;
+					k[i].type = 0xff;
+					any = 1;
+					break;
+				}
+	} else {
+		uint32_t *idx = arena_alloc(t, cnt * sizeof *idx);
+		for (uint32_t i = 0; i < cnt; i++)
+			idx[i] = i;
+		qsort_r(idx, cnt, sizeof *idx, key_cmp, k);
+		for (uint32_t i = 0; i < cnt;) {
+			uint32_t j = i + 1;
+			while (j < cnt && same_key(&k[idx[i]], &k[idx[j]]))
+				j++;
+			if (j - i > 1) {
+				jnode last = k[idx[j - 1]];
+				last.key = k[idx[i]].key;
+				k[idx[i]] = last;
+				for (uint32_t m = i + 1; m < j; m++)
+					k[idx[m]].type = 0xff;
+				any = 1;
+			}
+			i = j;
+		}
+	}
+	if (!any)
+		return;
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < cnt; i++)
+		if (k[i].type != 0xff)
+			k[w++] = k[i];
+	*n = w;
+}
+
+static int parse_value(parser *ps, jnode *out);
+
+/* Members are gathered on the tree's stack, then moved into the arena when
+ * the container closes: nested containers use the stack above them. */
+static int parse_container(parser *ps, jnode *out, int obj)
+{
+	jtree *t = ps->t;
+	size_t base = t->sp;
+	char close = obj ? '}' : ']';
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+	} else {
+		for (;;) {
+			jnode m;
+			memset(&m, 0, sizeof m);
+			skip_ws(ps);
+			if (obj) {
+				if (ps->p >= ps->end || *ps->p != '"')
+					return fail(ps, "expected a string key");
+				if (parse_string(ps, &m.key, &m.keylen))
+					return -1;
+				skip_ws(ps);
+				if (ps->p >= ps->end || *ps->p != ':')
+					return fail(ps, "expected ':'");
+				ps->p++;
+				skip_ws(ps);
+			}
+			if (parse_value(ps, &m))
+				return -1;
+			push(t, &m);
+			skip_ws(ps);
+			if (ps->p < ps->end && *ps->p == ',') {
+				ps->p++;
+				continue;
+			}
+			if (ps->p < ps->end && *ps->p == close) {
+				ps->p++;
+				break;
+			}
+			return fail(ps, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+	}
+	uint32_t n = (uint32_t)(t->sp - base);
+	jnode *kids = n ? arena_alloc(t, n * sizeof *kids) : NULL;
+	if (n)
+		memcpy(kids, t->stack + base, n * sizeof *kids);
+	t->sp = base;
+	if (obj)
+		dedupe(t, kids, &n);
+	out->type = obj ? JN_OBJ : JN_ARR;
+	out->len = n;
+	out->kids = kids;
+	return 0;
+}
+
+static int parse_value(parser *ps, jnode *out)
 {
 	if (ps->p >= ps->end)
 		return fail(ps, "unexpected end of input");
-	int rc;
 	switch (*ps->p) {
 	case '{':
-	case '[':
+	case '[': {
 		if (++ps->depth > JSON_MAX_DEPTH)
 			return fail(ps, "nested too deeply");
-		rc = *ps->p == '{' ? parse_object(ps, out) : parse_array(ps, out);
+		int rc = parse_container(ps, out, *ps->p == '{');
 		ps->depth--;
 		return rc;
+	}
 	case '"':
-		if (parse_string_raw(ps))
-			return -1;
-		*out = jv_string_sized(ps->scratch.p ? ps->scratch.p : "", (int)ps->scratch.len);
-		return 0;
+		out->type = JN_STR;
+		return parse_string(ps, &out->str, &out->len);
 	case 't':
-		return literal(ps, "true", jv_true(), out);
+		return literal(ps, "true", JN_TRUE, out);
 	case 'f':
-		return literal(ps, "false", jv_false(), out);
+		return literal(ps, "false", JN_FALSE, out);
 	case 'n':
-		return literal(ps, "null", jv_null(), out);
+		return literal(ps, "null", JN_NULL, out);
 	default:
 		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
 			return parse_number(ps, out);
@@ -300,24 +437,157 @@ static int parse_value(parser *ps, jv *out)
 	}
 }
 
-int json_parse(const char *p, size_t n, jv *out, char *err, size_t errlen)
+const jnode *jtree_parse(jtree *t, const char *p, size_t n, char *err, size_t errlen)
 {
-	parser ps = {p, p, p + n, err, errlen, 0, {0}};
+	t->cur = t->head;
+	if (t->cur)
+		t->cur->used = 0;
+	t->sp = 0;
+	memset(&t->root, 0, sizeof t->root);
+	parser ps = {t, p, p, p + n, err, errlen, 0};
 	if (err && errlen)
 		err[0] = 0;
 	skip_ws(&ps);
-	jv v;
-	if (parse_value(&ps, &v)) {
-		buf_free(&ps.scratch);
-		return -1;
-	}
-	buf_free(&ps.scratch);
+	if (parse_value(&ps, &t->root))
+		return NULL;
 	skip_ws(&ps);
 	if (ps.p != ps.end) {
-		jv_free(v);
-		return fail(&ps, "more than one value");
+		fail(&ps, "more than one value");
+		return NULL;
 	}
-	*out = v;
+	return &t->root;
+}
+
+/* ---- reading a tree ---- */
+
+const jnode *jnode_get(const jnode *o, const char *key)
+{
+	if (!o || o->type != JN_OBJ)
+		return NULL;
+	size_t n = strlen(key);
+	for (uint32_t i = 0; i < o->len; i++)
+		if (o->kids[i].keylen == n && !memcmp(o->kids[i].key, key, n))
+			return &o->kids[i];
+	return NULL;
+}
+
+int jnode_is(const jnode *n, const char *s)
+{
+	return n && n->type == JN_STR && n->len == strlen(s) && !memcmp(n->str, s, n->len);
+}
+
+char *jnode_strdup(const jnode *n)
+{
+	return xstrndup(n->str, n->len);
+}
+
+const char *jnode_kind_text(const jnode *n)
+{
+	static const char *const text[] = {"null", "a boolean", "a boolean", "a number", "a string", "an array",
+	                                   "an object"};
+	return n ? text[n->type] : "nothing";
+}
+
+static int member_cmp(const void *x, const void *y)
+{
+	const jnode *a = *(const jnode *const *)x, *b = *(const jnode *const *)y;
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c = memcmp(a->key, b->key, n);
+	return c ? c : (a->keylen > b->keylen) - (a->keylen < b->keylen);
+}
+
+static void dump_number(double d, buf *out);
+
+void jnode_dump(const jnode *n, int sorted, buf *out)
+{
+	switch (n->type) {
+	case JN_NULL:
+		buf_add(out, "null", 4);
+		break;
+	case JN_TRUE:
+		buf_add(out, "true", 4);
+		break;
+	case JN_FALSE:
+		buf_add(out, "false", 5);
+		break;
+	case JN_NUM:
+		dump_number(n->num, out);
+		break;
+	case JN_STR:
+		json_dump_str(n->str, n->len, out);
+		break;
+	case JN_ARR:
+		buf_addc(out, '[');
+		for (uint32_t i = 0; i < n->len; i++) {
+			if (i)
+				buf_addc(out, ',');
+			jnode_dump(&n->kids[i], sorted, out);
+		}
+		buf_addc(out, ']');
+		break;
+	case JN_OBJ: {
+		const jnode **order = NULL;
+		if (sorted && n->len > 1) {
+			order = xmalloc(n->len * sizeof *order);
+			for (uint32_t i = 0; i < n->len; i++)
+				order[i] = &n->kids[i];
+			qsort(order, n->len, sizeof *order, member_cmp);
+		}
+		buf_addc(out, '{');
+		for (uint32_t i = 0; i < n->len; i++) {
+			const jnode *m = order ? order[i] : &n->kids[i];
+			if (i)
+				buf_addc(out, ',');
+			json_dump_str(m->key, m->keylen, out);
+			buf_addc(out, ':');
+			jnode_dump(m, sorted, out);
+		}
+		buf_addc(out, '}');
+		free(order);
+		break;
+	}
+	}
+}
+
+jv jnode_to_jv(const jnode *n)
+{
+	switch (n->type) {
+	case JN_TRUE:
+		return jv_true();
+	case JN_FALSE:
+		return jv_false();
+	case JN_NUM:
+		return jv_number(n->num);
+	case JN_STR:
+		return jv_string_sized(n->str, (int)n->len);
+	case JN_ARR: {
+		jv a = jv_array_sized((int)n->len);
+		for (uint32_t i = 0; i < n->len; i++)
+			a = jv_array_append(a, jnode_to_jv(&n->kids[i]));
+		return a;
+	}
+	case JN_OBJ: {
+		jv o = jv_object();
+		for (uint32_t i = 0; i < n->len; i++)
+			o = jv_object_set(o, jv_string_sized(n->kids[i].key, (int)n->kids[i].keylen),
+			                  jnode_to_jv(&n->kids[i]));
+		return o;
+	}
+	default:
+		return jv_null();
+	}
+}
+
+int json_parse(const char *p, size_t n, jv *out, char *err, size_t errlen)
+{
+	/* One tree per thread, kept: its arena is reused by every call. */
+	static _Thread_local jtree *t;
+	if (!t)
+		t = jtree_new();
+	const jnode *root = jtree_parse(t, p, n, err, errlen);
+	if (!root)
+		return -1;
+	*out = jnode_to_jv(root);
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct jsonl_reader {
 	char chunk[65536];
 	size_t pos, fill;
 	int eof;
+	jtree *tree;
 };
 
 jsonl_reader *jsonl_reader_new(FILE *f, const char *name, size_t max_line)
@@ -32,6 +33,7 @@ void jsonl_reader_free(jsonl_reader *r)
 	if (!r)
 		return;
 	buf_free(&r->line);
+	jtree_free(r->tree);
 	free(r);
 }
 
@@ -102,7 +104,7 @@ static int blank(const char *p, size_t n)
 	return 1;
 }
 
-int jsonl_next(jsonl_reader *r, jv *out, shop_err *e)
+int jsonl_next_tree(jsonl_reader *r, const jnode **out, shop_err *e)
 {
 	for (;;) {
 		int rc = read_line(r, e);
@@ -116,15 +118,25 @@ int jsonl_next(jsonl_reader *r, jv *out, shop_err *e)
 			err_set(e, SHOP_DATAERR, "%s:%zu: invalid UTF-8 at byte %zu", r->name, r->lineno, bad + 1);
 			return -1;
 		}
-		jv v;
+		if (!r->tree)
+			r->tree = jtree_new();
 		char msg[160];
-		if (json_parse(r->line.p, r->line.len, &v, msg, sizeof msg)) {
+		*out = jtree_parse(r->tree, r->line.p, r->line.len, msg, sizeof msg);
+		if (!*out) {
 			err_set(e, SHOP_DATAERR, "%s:%zu: malformed JSON: %s", r->name, r->lineno, msg);
 			return -1;
 		}
-		*out = v;
 		return 1;
 	}
+}
+
+int jsonl_next(jsonl_reader *r, jv *out, shop_err *e)
+{
+	const jnode *n;
+	int rc = jsonl_next_tree(r, &n, e);
+	if (rc > 0)
+		*out = jnode_to_jv(n);
+	return rc;
 }
 
 const char *jv_kind_text(jv v)

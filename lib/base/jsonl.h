@@ -16,6 +16,7 @@
 #include <jv.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "json.h"
 #include "util.h"
 
 #define JSONL_MAX_LINE (1024 * 1024)
@@ -28,6 +29,9 @@ void jsonl_reader_free(jsonl_reader *r);
 /* Next record into *out (owned by the caller). 1 = a record, 0 = end of
  * input, -1 = error (e set: 65 for bad data, 74 for a read error). */
 int jsonl_next(jsonl_reader *r, jv *out, shop_err *e);
+/* The same, as a tree (see json.h) that stays valid until the next call:
+ * for readers that want no jv at all. */
+int jsonl_next_tree(jsonl_reader *r, const jnode **out, shop_err *e);
 /* Line number of the record last returned (1-based). */
 size_t jsonl_lineno(const jsonl_reader *r);
 /* The raw text of the line last read (valid until the next call). */
