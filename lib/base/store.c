@@ -191,6 +191,34 @@ static int exec_pragma(store *s, const char *sql, shop_err *e)
 	return 0;
 }
 
+static void jitter_sleep(store *s)
+{
+	s->rnd = s->rnd * 1103515245u + 12345u;
+	struct timespec ts = {0, (long)(500 + (s->rnd >> 8) % 4500) * 1000};
+	nanosleep(&ts, NULL);
+}
+
+/* WAL (persistent: only a new store switches; checking first avoids a
+ * lock on every open), then the schema. */
+static int setup(store *s, shop_err *e)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_rc(s, rc, e, s->path);
+	rc = sqlite3_step(st);
+	int is_wal = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		if ((rc & 0xff) == SQLITE_NOTADB)
+			return err_set(e, SHOP_IOERR, "store %s: not a shop store (not an SQLite database)", s->path);
+		return store_fail_rc(s, rc, e, s->path);
+	}
+	if (!is_wal && exec_pragma(s, "PRAGMA journal_mode = WAL", e))
+		return e->code;
+	return migrate(s, e);
+}
+
 int store_open(const char *path, const store_opts *opts, store **out, shop_err *e)
 {
 	*out = NULL;
@@ -240,27 +268,17 @@ int store_open(const char *path, const store_opts *opts, store **out, shop_err *
 	if (exec_pragma(s, "PRAGMA foreign_keys = ON", e) || exec_pragma(s, "PRAGMA synchronous = FULL", e) ||
 	    exec_pragma(s, "PRAGMA cache_size = -65536", e))
 		goto fail;
-	/* journal_mode=WAL is persistent: only a new store needs to switch, and
-	 * checking first avoids taking a lock on every open. */
-	sqlite3_stmt *st;
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		store_fail_rc(s, rc, e, path);
-		goto fail;
+	/* Several processes may meet a new store at once: switching it to WAL
+	 * and migrating take locks that can answer BUSY without waiting in the
+	 * busy handler, so the setup is tried again until the deadline. */
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (setup(s, e)) {
+		if (e->code != SHOP_TEMPFAIL || elapsed_ms(&start) >= s->busy_timeout_ms)
+			goto fail;
+		err_clear(e);
+		jitter_sleep(s);
 	}
-	rc = sqlite3_step(st);
-	int is_wal = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
-		if ((rc & 0xff) == SQLITE_NOTADB)
-			err_set(e, SHOP_IOERR, "store %s: not a shop store (not an SQLite database)", path);
-		store_fail_rc(s, rc, e, path);
-		goto fail;
-	}
-	if (!is_wal && exec_pragma(s, "PRAGMA journal_mode = WAL", e))
-		goto fail;
-	if (migrate(s, e))
-		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -303,9 +321,7 @@ int store_begin(store *s, shop_err *e)
 			return 0;
 		if ((rc & 0xff) != SQLITE_BUSY || elapsed_ms(&start) >= s->busy_timeout_ms)
 			return store_fail_rc(s, rc, e, "begin");
-		s->rnd = s->rnd * 1103515245u + 12345u;
-		struct timespec ts = {0, (long)(500 + (s->rnd >> 8) % 4500) * 1000};
-		nanosleep(&ts, NULL);
+		jitter_sleep(s);
 	}
 }
 
