@@ -75,6 +75,19 @@ slice() {
 	shop-catalog --db other.db export | cmp - exp.jsonl
 }
 
+# race_imports DB: import h1.jsonl and h2.jsonl into DB at the same time;
+# both must exit 0 (outputs in o1, o2; errors in e1, e2).
+race_imports() {
+	shop-catalog --db "$1" import h1.jsonl >o1 2>e1 &
+	local p1=$! s1=0 s2=0
+	shop-catalog --db "$1" import h2.jsonl >o2 2>e2 &
+	local p2=$!
+	wait "$p1" || s1=$?
+	wait "$p2" || s2=$?
+	[ "$s1" -eq 0 ] || { cat e1 >&2; return 1; }
+	[ "$s2" -eq 0 ] || { cat e2 >&2; return 1; }
+}
+
 @test "icecat: two concurrent imports of disjoint halves both succeed, all rows stored" {
 	need_data "$SRC"
 	slice
@@ -82,15 +95,7 @@ slice() {
 	tail -n 1000 ic.jsonl >h2.jsonl
 	# Create the store first so that both see the same one, then race.
 	shop-catalog list >/dev/null
-	shop-catalog import h1.jsonl >o1 2>e1 &
-	p1=$!
-	shop-catalog import h2.jsonl >o2 2>e2 &
-	p2=$!
-	s1=0 s2=0
-	wait "$p1" || s1=$?
-	wait "$p2" || s2=$?
-	[ "$s1" -eq 0 ] || { cat e1 >&2; return 1; }
-	[ "$s2" -eq 0 ] || { cat e2 >&2; return 1; }
+	race_imports "$SHOP_DB"
 	[ "$(cat o1)" = '{"kind":"import","read":1000,"created":1000,"updated":0,"unchanged":0,"rejected":0}' ]
 	[ "$(cat o2)" = '{"kind":"import","read":1000,"created":1000,"updated":0,"unchanged":0,"rejected":0}' ]
 	[ ! -s e1 ] && [ ! -s e2 ]
@@ -98,15 +103,7 @@ slice() {
 	[ "$(sqlite3 "$SHOP_DB" 'SELECT count(*) FROM product')" = 2000 ]
 	shop-catalog export | sort | cmp - <(sort ic.jsonl)
 	# Also from a store that does not exist yet: both create-or-open it.
-	shop-catalog --db race.db import h1.jsonl >o1 2>e1 &
-	p1=$!
-	shop-catalog --db race.db import h2.jsonl >o2 2>e2 &
-	p2=$!
-	s1=0 s2=0
-	wait "$p1" || s1=$?
-	wait "$p2" || s2=$?
-	[ "$s1" -eq 0 ] || { cat e1 >&2; return 1; }
-	[ "$s2" -eq 0 ] || { cat e2 >&2; return 1; }
+	race_imports race.db
 	check_integrity race.db
 	[ "$(sqlite3 race.db 'SELECT count(*) FROM product')" = 2000 ]
 }
