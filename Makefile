@@ -7,7 +7,7 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-TOOLS    = shop-catalog
+TOOLS    = shop-catalog shop-inv
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc

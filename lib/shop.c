@@ -35,6 +35,14 @@ static const cfg_schema shop_schema[] = {
 	{"http.connect_timeout", CFG_DURATION},
 	{"http.attempts", CFG_INT},
 	{"http.backoff", CFG_DURATION},
+	{"warehouses", CFG_SEQ},
+	{"warehouses[]", CFG_MAP},
+	{"warehouses[].id", CFG_STR},
+	{"warehouses[].name", CFG_STR},
+	{"warehouses[].region", CFG_STR},
+	{"warehouses[].priority", CFG_INT},
+	{"inventory", CFG_MAP},
+	{"inventory.reservation_ttl", CFG_DURATION},
 	{NULL, 0},
 };
 
@@ -48,6 +56,54 @@ void shop_note(shop *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	cli_warn("%s", msg);
+}
+
+static int wh_cmp(const void *a, const void *b)
+{
+	const warehouse *x = a, *y = b;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+const warehouse *shop_warehouse(const shop *s, const char *id)
+{
+	for (size_t i = 0; i < s->nwarehouses; i++)
+		if (!strcmp(s->warehouses[i].id, id))
+			return &s->warehouses[i];
+	return NULL;
+}
+
+/* warehouses: ids unique, made of [A-Za-z0-9_.-]; none given: "main". */
+static int load_warehouses(shop *s)
+{
+	const cfg_node *seq = cfg_get(s->cfg, NULL, "warehouses");
+	size_t n = seq ? cfg_len(seq) : 0;
+	s->warehouses = xcalloc(n ? n : 1, sizeof *s->warehouses);
+	if (!n) {
+		s->warehouses[0] = (warehouse){"main", "Main warehouse", "", 0};
+		s->nwarehouses = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const cfg_node *w = cfg_at(seq, i);
+		const char *id = cfg_str(s->cfg, w, "id", NULL);
+		if (!id || !*id)
+			return err_set(&s->err, SHOP_CONFIG, "%s: warehouses[%zu]: id is required", cfg_where(w), i);
+		for (const char *c = id; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			      *c == '_' || *c == '-' || *c == '.'))
+				return err_set(&s->err, SHOP_CONFIG, "%s: warehouses[%zu]: id '%s' is not made of [A-Za-z0-9_.-]",
+				               cfg_where(cfg_get(s->cfg, w, "id")), i, id);
+		if (shop_warehouse(s, id))
+			return err_set(&s->err, SHOP_CONFIG, "%s: warehouses[%zu]: id '%s' given twice",
+			               cfg_where(cfg_get(s->cfg, w, "id")), i, id);
+		s->warehouses[i] = (warehouse){id, cfg_str(s->cfg, w, "name", id), cfg_str(s->cfg, w, "region", ""),
+		                               cfg_int(s->cfg, w, "priority", 100)};
+		s->nwarehouses = i + 1;
+	}
+	qsort(s->warehouses, n, sizeof *s->warehouses, wh_cmp);
+	return 0;
 }
 
 static int load_config(shop *s, const char *flag)
@@ -92,7 +148,11 @@ static int load_config(shop *s, const char *flag)
 	s->http.max_attempts = (int)attempts;
 	if (s->http.timeout_ms <= 0 || s->http.connect_timeout_ms <= 0 || s->http.backoff_ms <= 0)
 		return err_set(&s->err, SHOP_CONFIG, "%s: http: timeouts and backoff must be above 0", cfg_name(s->cfg));
-	return 0;
+	s->reservation_ttl_ms = cfg_duration(s->cfg, NULL, "inventory.reservation_ttl", 15 * 60 * 1000);
+	if (s->reservation_ttl_ms <= 0)
+		return err_set(&s->err, SHOP_CONFIG, "%s: inventory.reservation_ttl: must be above 0",
+		               cfg_where(cfg_get(s->cfg, NULL, "inventory.reservation_ttl")));
+	return load_warehouses(s);
 }
 
 struct store *shop_store(shop *s)
@@ -128,14 +188,16 @@ int shop_main(const cli_tool *t, int argc, char **argv)
 		goto out;
 	jsonl_out_init(s.table);
 	int rc = cmd->run(&s, &a);
+	/* A code without a message: the command reported as it went. */
 	if (rc && !s.err.code)
-		err_set(&s.err, rc, "%s failed", cmd->name);
+		s.err.code = rc;
 	if (jsonl_out_end() && !s.err.code)
 		err_set(&s.err, SHOP_IOERR, "stdout: write error");
 out:
 	code = cli_report(&s.err);
 	if (s.st)
 		store_close(s.st);
+	free(s.warehouses);
 	cfg_free(s.cfg);
 	cli_args_free(&a);
 	return code;

@@ -6,6 +6,7 @@
 #ifndef SHOP_SHOP_H
 #define SHOP_SHOP_H
 
+#include <jv.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "base/cli.h"
@@ -14,6 +15,12 @@
 
 struct store;
 struct cfg;
+
+/* A warehouse of the config (shop.yaml(5) warehouses). */
+typedef struct warehouse {
+	const char *id, *name, *region; /* borrowed from the config */
+	int64_t priority;               /* lower is preferred */
+} warehouse;
 
 typedef struct shop {
 	shop_err err;
@@ -29,7 +36,17 @@ typedef struct shop {
 	size_t max_image;      /* largest image accepted */
 	long busy_timeout_ms;  /* 0: do not wait for the write lock */
 	http_opts http;        /* timeouts and retries for outside services */
+	warehouse *warehouses; /* by priority, then id; at least one */
+	size_t nwarehouses;
+	int64_t reservation_ttl_ms;
 } shop;
+
+/* Where a domain function hands its output records: rec is consumed;
+ * return nonzero to stop early. */
+typedef int (*shop_emit)(void *arg, jv rec);
+
+/* The warehouse with this id, or NULL. */
+const warehouse *shop_warehouse(const shop *s, const char *id);
 
 /* Run a tool: t->global must be shop_global_opts. Returns the exit code. */
 int shop_main(const cli_tool *t, int argc, char **argv);
