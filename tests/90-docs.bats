@@ -50,4 +50,5 @@ run_examples() {
 }
 
 @test "shop-catalog(1) EXAMPLES run" { run_examples shop-catalog.1; }
+@test "shop-inv(1) EXAMPLES run" { run_examples shop-inv.1; }
 @test "shop(7) EXAMPLES run" { run_examples shop.7; }

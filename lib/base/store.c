@@ -6,6 +6,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <limits.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,11 +18,36 @@
 extern const char shop_schema_sql[];
 
 #define STMT_SLOTS 64
+#define WAIT_SLOTS 64
+/* How long a writer keeps the lock across transactions while others wait. */
+#define TURN_MS 20
+
+/* The writers' board, shared by every process of a store through a small
+ * mapped file beside it (PATH-writers): who waits for the write lock, and
+ * how many times a waiter got it. SQLite's lock is not fair: a process that
+ * commits and begins again at once keeps winning over waiters asleep in
+ * their busy handlers. So a writer that sees waiters on the board lets one
+ * of them in first (a grant), for a few milliseconds at most. Slots carry a
+ * pid and a time seen, so a waiter killed mid-wait stops counting after a
+ * moment: the board heals itself. */
+typedef struct board {
+	uint32_t grants;   /* a waiter got the lock: a yielding writer wakes */
+	uint32_t released; /* a writer committed: waiters wake */
+	struct {
+		int32_t pid;
+		uint32_t seen_ms;
+	} slot[WAIT_SLOTS];
+} board;
 
 struct store {
 	sqlite3 *db;
 	char *path;
 	char *data_dir;
+	board *board;  /* NULL until the first write, or when it cannot be mapped */
+	int board_tried;
+	int slot;      /* our slot on the board while waiting, else -1 */
+	uint32_t turn_ms; /* when our current run of write transactions began */
+	int in_begin;
 	long busy_timeout_ms;
 	struct timespec busy_start;
 	unsigned rnd;
@@ -27,6 +56,119 @@ struct store {
 		sqlite3_stmt *st;
 	} stmts[STMT_SLOTS];
 };
+
+static uint32_t mono_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint32_t)((uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000);
+}
+
+static void board_map(store *s)
+{
+	s->board_tried = 1;
+	char *path = xasprintf("%s-writers", s->path);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0)
+		return;
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && (sb.st_size >= (off_t)sizeof(board) || ftruncate(fd, sizeof(board)) == 0)) {
+		void *m = mmap(NULL, sizeof(board), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED)
+			s->board = m;
+	}
+	close(fd);
+}
+
+/* Waiters other than us seen in the last 20 ms. */
+/* Process-shared futexes on the mapped board: a waiter sleeps until the
+ * lock is released, not for a guessed time, so handing the lock over costs
+ * microseconds. Linux only, like the rest of the board. */
+static void futex_wait(uint32_t *word, uint32_t val, long us)
+{
+	struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+	syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static int board_waiters(store *s)
+{
+	uint32_t now = mono_ms();
+	int n = 0;
+	for (int i = 0; i < WAIT_SLOTS; i++) {
+		int32_t pid = __atomic_load_n(&s->board->slot[i].pid, __ATOMIC_ACQUIRE);
+		uint32_t seen = __atomic_load_n(&s->board->slot[i].seen_ms, __ATOMIC_RELAXED);
+		if (pid && pid != getpid() && now - seen < 20)
+			n++;
+	}
+	return n;
+}
+
+/* Called from the busy handler: take a slot (a free one, or one whose
+ * waiter has not been seen for a second), or refresh ours. */
+static void board_wait(store *s)
+{
+	uint32_t now = mono_ms();
+	if (s->slot >= 0) {
+		__atomic_store_n(&s->board->slot[s->slot].seen_ms, now, __ATOMIC_RELAXED);
+		return;
+	}
+	for (int i = 0; i < WAIT_SLOTS; i++) {
+		int32_t pid = __atomic_load_n(&s->board->slot[i].pid, __ATOMIC_ACQUIRE);
+		uint32_t seen = __atomic_load_n(&s->board->slot[i].seen_ms, __ATOMIC_RELAXED);
+		if ((pid == 0 || now - seen > 1000) &&
+		    __atomic_compare_exchange_n(&s->board->slot[i].pid, &pid, (int32_t)getpid(), 0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&s->board->slot[i].seen_ms, now, __ATOMIC_RELAXED);
+			s->slot = i;
+			return;
+		}
+	}
+}
+
+static void board_done(store *s, int got_lock)
+{
+	if (s->slot < 0)
+		return;
+	__atomic_store_n(&s->board->slot[s->slot].pid, 0, __ATOMIC_RELEASE);
+	s->slot = -1;
+	if (got_lock) {
+		__atomic_add_fetch(&s->board->grants, 1, __ATOMIC_ACQ_REL);
+		futex_wake(&s->board->grants);
+	}
+}
+
+/* After a write transaction ends: wake the waiters, if any, when our turn
+ * is over (the next begin steps aside) or we are done (force). Waking them
+ * at every commit would only have them fight over a lock we take again. */
+static void board_released(store *s, int force)
+{
+	if (!s->board || (!force && mono_ms() - s->turn_ms < TURN_MS) || !board_waiters(s))
+		return;
+	__atomic_add_fetch(&s->board->released, 1, __ATOMIC_ACQ_REL);
+	futex_wake(&s->board->released);
+}
+
+/* Before taking the lock: when others wait and our turn has lasted
+ * TURN_MS, let one of them in first. Handing over at every transaction
+ * would be fairer still but slow: SQLite drops a connection's whole page
+ * cache when another one wrote since, so every handover starts cold; turns
+ * of several transactions keep the caches warm and the shares even. */
+static void board_yield(store *s)
+{
+	if (mono_ms() - s->turn_ms < TURN_MS || !board_waiters(s))
+		return;
+	uint32_t g0 = __atomic_load_n(&s->board->grants, __ATOMIC_ACQUIRE);
+	uint32_t start = mono_ms();
+	while (mono_ms() - start < 5 && __atomic_load_n(&s->board->grants, __ATOMIC_ACQUIRE) == g0 &&
+	       board_waiters(s))
+		futex_wait(&s->board->grants, g0, 1000);
+}
 
 static long elapsed_ms(const struct timespec *since)
 {
@@ -46,8 +188,15 @@ static int busy_handler(void *arg, int n)
 	if (elapsed_ms(&s->busy_start) >= s->busy_timeout_ms)
 		return 0;
 	s->rnd = s->rnd * 1103515245u + 12345u;
-	long cap = n < 4 ? 2 : n < 16 ? 8 : 20;
-	long us = 200 + (long)((s->rnd >> 8) % (unsigned)(cap * 1000));
+	long us = 100 + (long)((s->rnd >> 8) % 1900u);
+	if (s->in_begin && s->board) {
+		/* On the board: sleep until a writer releases the lock (or a
+		 * short while, in case it died holding it). */
+		board_wait(s);
+		uint32_t v = __atomic_load_n(&s->board->released, __ATOMIC_ACQUIRE);
+		futex_wait(&s->board->released, v, us);
+		return 1;
+	}
 	struct timespec ts = {0, us * 1000};
 	nanosleep(&ts, NULL);
 	return 1;
@@ -248,6 +397,7 @@ int store_open(const char *path, const store_opts *opts, store **out, shop_err *
 	close(fd);
 
 	store *s = xcalloc(1, sizeof *s);
+	s->slot = -1;
 	s->path = xstrdup(path);
 	s->busy_timeout_ms = opts ? opts->busy_timeout_ms : 10000;
 	s->data_dir = opts && opts->data_dir ? xstrdup(opts->data_dir) : xasprintf("%s.d", path);
@@ -292,6 +442,10 @@ void store_close(store *s)
 		return;
 	for (int i = 0; i < STMT_SLOTS; i++)
 		sqlite3_finalize(s->stmts[i].st);
+	if (s->board) {
+		board_released(s, 1);
+		munmap(s->board, sizeof(board));
+	}
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s->data_dir);
@@ -315,8 +469,20 @@ int store_begin(store *s, shop_err *e)
 	 * again here, within the same deadline. */
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (!s->board_tried)
+		board_map(s);
+	if (s->board)
+		board_yield(s);
 	for (;;) {
+		s->in_begin = 1;
 		int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		s->in_begin = 0;
+		if (s->board) {
+			/* A new turn starts when we had to wait or stepped aside. */
+			if (rc == SQLITE_OK && (s->slot >= 0 || mono_ms() - s->turn_ms >= TURN_MS))
+				s->turn_ms = mono_ms();
+			board_done(s, rc == SQLITE_OK);
+		}
 		if (rc == SQLITE_OK)
 			return 0;
 		if ((rc & 0xff) != SQLITE_BUSY || elapsed_ms(&start) >= s->busy_timeout_ms)
@@ -333,13 +499,16 @@ int store_commit(store *s, shop_err *e)
 		store_rollback(s);
 		return e->code;
 	}
+	board_released(s, 0);
 	return 0;
 }
 
 void store_rollback(store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(s->db)) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		board_released(s, 0);
+	}
 }
 
 sqlite3_stmt *store_stmt(store *s, const char *sql, shop_err *e)
