@@ -85,6 +85,7 @@ lint:
 
 bench: all
 	@scripts/bench/catalog $(BUILD)/bin
+	@scripts/bench/inventory $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
