@@ -86,6 +86,18 @@ static int product_exists(shop *s, const char *sku, shop_err *e)
 	return err_set(e, SHOP_NOTFOUND, "sku '%s': no such product", sku);
 }
 
+static int archived(shop *s, const char *sku)
+{
+	shop_err e = {0};
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT status = 'archived' FROM product WHERE sku = ?1", &e);
+	if (!q)
+		return 0;
+	store_bind_text(q, 1, sku);
+	int a = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	return a;
+}
+
 static int known_warehouse(shop *s, const char *wh, shop_err *e)
 {
 	if (shop_warehouse(s, wh))
@@ -263,12 +275,13 @@ int inv_set(shop *s, const char *sku, const char *wh, int64_t qty, const char *a
 		goto fail;
 	store_bind_text(q, 1, sku);
 	store_bind_text(q, 2, wh);
-	int64_t have = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	int exists = sqlite3_step(q) == SQLITE_ROW;
+	int64_t have = exists ? sqlite3_column_int64(q, 0) : 0;
 	sqlite3_reset(q);
 	inv_adjust a = {sku, wh, "set", actor, qty - have};
 	if (a.delta && (stock_move(s, sku, wh, a.delta, 0, "set", actor, NULL, &s->err) || adjusted_event(s, &a, &s->err)))
 		goto fail;
-	if (!a.delta && have == 0 &&
+	if (!exists && !a.delta &&
 	    stock_move(s, sku, wh, 0, 0, "set", actor, NULL, &s->err)) /* a row at 0: known, not missing */
 		goto fail;
 	jv all = jv_array();
@@ -341,9 +354,24 @@ int inv_list(shop *s, int64_t low, const char *wh, struct jqx *where, shop_emit 
 
 static int order_reservations(shop *s, const char *order, jv *all)
 {
-	sqlite3_stmt *q =
-		store_stmt(s->st, "SELECT " RES_COLS " FROM reservation WHERE order_id = ?1 ORDER BY sku, warehouse",
-		           &s->err);
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT " RES_COLS " FROM reservation WHERE order_id = ?1 "
+	                             "ORDER BY created_at, sku, warehouse, id",
+	                             &s->err);
+	if (!q)
+		return s->err.code;
+	store_bind_text(q, 1, order);
+	return each_row(s, q, reservation_record, NULL, NULL, all);
+}
+
+/* The reservations of an order that hold or took stock: what reserve
+ * answers, and what makes a second reserve a no-op. */
+static int active_reservations(shop *s, const char *order, jv *all)
+{
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT " RES_COLS " FROM reservation WHERE order_id = ?1 "
+	                             "AND state IN ('held', 'committed') ORDER BY created_at, sku, warehouse, id",
+	                             &s->err);
 	if (!q)
 		return s->err.code;
 	store_bind_text(q, 1, order);
@@ -442,10 +470,11 @@ static const warehouse **preference(shop *s, const char *region)
 static int reserve_in_txn(shop *s, const inv_order *o, jv *out)
 {
 	shop_err *e = &s->err;
-	if (order_reservations(s, o->id, out))
+	if (active_reservations(s, o->id, out))
 		return e->code;
 	if (jv_array_length(jv_copy(*out)) > 0)
-		return 0; /* idempotent: this order holds (or held) its stock */
+		return 0; /* idempotent: this order holds (or took) its stock */
+	/* An order whose holds were all released or expired reserves anew. */
 	size_t nl = o->nlines, nw = s->nwarehouses;
 	if (nl == 0)
 		return err_set(e, SHOP_DATAERR, "order %s: no lines", o->id);
@@ -471,8 +500,14 @@ static int reserve_in_txn(shop *s, const inv_order *o, jv *out)
 	int64_t *take = xcalloc(nl * nw, sizeof *take);
 	buf short_list = {0};
 	for (size_t l = 0; l < nl && !e->code; l++) {
-		if (product_exists(s, sku[l], e))
+		if (product_exists(s, sku[l], e)) {
+			err_prefix(e, "reserve %s: ", o->id);
 			break;
+		}
+		if (archived(s, sku[l])) {
+			err_set(e, SHOP_REFUSED, "reserve %s: %s is archived (not for sale)", o->id, sku[l]);
+			break;
+		}
 		int64_t total = 0;
 		for (size_t w = 0; w < nw && !e->code; w++) {
 			available(s, sku[l], ws[w]->id, &avail[l * nw + w]);
@@ -515,7 +550,7 @@ static int reserve_in_txn(shop *s, const inv_order *o, jv *out)
 					stock_move(s, sku[l], ws[w]->id, 0, take[l * nw + w], "reserve", o->id, id, e);
 			}
 	}
-	if (!e->code && !order_reservations(s, o->id, out))
+	if (!e->code && !active_reservations(s, o->id, out))
 		order_event(s, "inventory.reserved", o->id, jv_copy(*out), e);
 	buf_free(&short_list);
 	free(take);
@@ -743,7 +778,7 @@ static jv movement_record(sqlite3_stmt *q)
 
 int inv_ledger(shop *s, const char *sku, const char *wh, shop_emit emit, void *arg)
 {
-	if (!shop_store(s) || product_exists(s, sku, &s->err))
+	if ((wh && known_warehouse(s, wh, &s->err)) || !shop_store(s) || product_exists(s, sku, &s->err))
 		return s->err.code;
 	sqlite3_stmt *q = store_stmt(s->st,
 	                             "SELECT seq, at, sku, warehouse, on_hand_delta, reserved_delta, reason, actor, ref "

@@ -81,7 +81,7 @@ static int load_warehouses(shop *s)
 	size_t n = seq ? cfg_len(seq) : 0;
 	s->warehouses = xcalloc(n ? n : 1, sizeof *s->warehouses);
 	if (!n) {
-		s->warehouses[0] = (warehouse){"main", "Main warehouse", "", 0};
+		s->warehouses[0] = (warehouse){"main", "Main warehouse", "", 100};
 		s->nwarehouses = 1;
 		return 0;
 	}

@@ -14,7 +14,7 @@ setup() { common_setup; }
 	want=$(grep -c '^-- migrate: ' "$TOP/shop.db.sql")
 	[ "$(sqlite3 shop.db 'PRAGMA user_version')" = "$want" ]
 	run -0 shop-catalog -q import "$TOP/fixtures/catalog.jsonl"
-	for f in shop.db-wal shop.db-shm; do
+	for f in shop.db-wal shop.db-shm shop.db-writers; do
 		[ ! -e "$f" ] || [ "$(stat -c %a "$f")" = 600 ]
 	done
 	check_integrity
