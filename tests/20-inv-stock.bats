@@ -343,6 +343,9 @@ setup() {
 		'["east",4,"set"] ["east",-1,"damaged"]' ]
 	run -0 --separate-stderr shop-inv ledger MUG-01
 	[ "$(jq -r .warehouse <<<"$output" | paste -sd' ')" = 'main east east' ]
+	run -66 --separate-stderr shop-inv ledger MUG-01 --warehouse west
+	[ -z "$output" ]
+	inv_one_error "warehouse 'west': not in the config"
 }
 
 @test "reconcile: a clean store is 0 and prints nothing" {

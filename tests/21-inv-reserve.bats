@@ -503,6 +503,52 @@ held() {
 	check_inv
 }
 
+@test "reserve again after the holds expired or were released: new holds, new ids" {
+	stock_set MUG-01 main 10
+	old=$(order ord_1 MUG-01:3 | shop-inv reserve | jq -r .id)
+	check_inv
+	SHOP_NOW=2026-11-29T12:16:00Z shop-inv expire >/dev/null
+	check_inv
+	SHOP_NOW=2026-11-29T12:20:00Z run -0 --separate-stderr shop-inv reserve < <(order ord_1 MUG-01:4)
+	check_inv
+	[ "$(grep -c . <<<"$output")" = 1 ]
+	new=$(jq -r .id <<<"$output")
+	[[ $new =~ $RES_RE ]] && [ "$new" != "$old" ]
+	[ "$(jq -c '[.qty, .state, .expires_at]' <<<"$output")" = '[4,"held","2026-11-29T12:35:00Z"]' ]
+	[ "$(stock MUG-01 main | cut -d' ' -f1-2)" = "10 4" ]
+	# Now held again: a repeat is a no-op.
+	before=$(dump_store)
+	SHOP_NOW=2026-11-29T12:21:00Z run -0 --separate-stderr shop-inv reserve < <(order ord_1 MUG-01:4)
+	check_inv
+	[ "$(jq -r .id <<<"$output")" = "$new" ]
+	[ "$(dump_store)" = "$before" ]
+	# The order can be committed: the new hold goes, the expired one stays.
+	SHOP_NOW=2026-11-29T12:22:00Z run -0 --separate-stderr shop-inv commit --order ord_1
+	check_inv
+	[ "$(jq -r '.id + " " + .state' <<<"$output" | sort | paste -sd,)" = \
+		"$(printf '%s\n' "$old expired" "$new committed" | sort | paste -sd,)" ]
+	[ "$(stock MUG-01 main | cut -d' ' -f1-2)" = "6 0" ]
+	# Released: reserving again holds anew too.
+	order ord_2 MUG-01:2 | shop-inv reserve >/dev/null
+	shop-inv release --order ord_2 >/dev/null
+	check_inv
+	run -0 --separate-stderr shop-inv reserve < <(order ord_2 MUG-01:2)
+	check_inv
+	[ "$(jq -r .state <<<"$output")" = held ]
+	[ "$(inv_sql "SELECT count(*) FROM reservation WHERE order_id = 'ord_2'")" = 2 ]
+}
+
+@test "reserve: an archived product is refused (1), nothing held" {
+	stock_set OLD-LAMP main 5
+	stock_set MUG-01 main 5
+	before=$(dump_store)
+	run -1 --separate-stderr shop-inv reserve < <(order ord_1 MUG-01:1 OLD-LAMP:1)
+	check_inv
+	[ -z "$output" ]
+	inv_one_error "reserve ord_1: OLD-LAMP is archived (not for sale)"
+	[ "$(dump_store)" = "$before" ]
+}
+
 @test "reserve: several orders on stdin; a refused one does not stop the others" {
 	stock_set MUG-01 main 5
 	{
