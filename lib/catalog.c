@@ -1073,10 +1073,7 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 		sqlite3_bind_int64(ins, 4, (sqlite3_int64)bytes);
 		store_bind_text(ins, 5, src);
 		store_bind_text(ins, 6, now);
-		int step = sqlite3_step(ins);
-		sqlite3_reset(ins);
-		if (step != SQLITE_DONE)
-			store_fail_rc(s->st, step, e, "image");
+		store_done(s->st, ins, e, "image");
 	}
 	/* Add the name to the product's images unless it is there already. */
 	jv imgs;

@@ -165,10 +165,8 @@ static int stock_move(shop *s, const char *sku, const char *wh, int64_t d_on_han
 	store_bind_text(w, 5, now);
 	if (version)
 		sqlite3_bind_int64(w, 6, version);
-	step = sqlite3_step(w);
-	sqlite3_reset(w);
-	if (step != SQLITE_DONE)
-		return store_fail_rc(s->st, step, e, sku);
+	if (store_done(s->st, w, e, sku))
+		return e->code;
 	if (sqlite3_changes(store_db(s->st)) != 1)
 		return err_set(e, SHOP_TEMPFAIL, "%s in %s (%s): changed concurrently (version %lld); try again", sku,
 		               wh, reason, (long long)version);
@@ -186,11 +184,7 @@ static int stock_move(shop *s, const char *sku, const char *wh, int64_t d_on_han
 	store_bind_text(l, 6, reason);
 	store_bind_text(l, 7, actor);
 	store_bind_text(l, 8, ref);
-	step = sqlite3_step(l);
-	sqlite3_reset(l);
-	if (step != SQLITE_DONE)
-		return store_fail_rc(s->st, step, e, "ledger");
-	return 0;
+	return store_done(s->st, l, e, "ledger");
 }
 
 static int adjusted_event(shop *s, const inv_adjust *a, shop_err *e)
@@ -542,11 +536,7 @@ static int reserve_in_txn(shop *s, const inv_order *o, jv *out)
 				sqlite3_bind_int64(ins, 5, take[l * nw + w]);
 				store_bind_text(ins, 6, exp);
 				store_bind_text(ins, 7, now);
-				int step = sqlite3_step(ins);
-				sqlite3_reset(ins);
-				if (step != SQLITE_DONE)
-					store_fail_rc(s->st, step, e, "reservation");
-				else
+				if (!store_done(s->st, ins, e, "reservation"))
 					stock_move(s, sku[l], ws[w]->id, 0, take[l * nw + w], "reserve", o->id, id, e);
 			}
 	}
@@ -600,9 +590,7 @@ static int set_state(shop *s, const char *id, const char *state, shop_err *e)
 	store_bind_text(u, 1, id);
 	store_bind_text(u, 2, state);
 	store_bind_text(u, 3, now);
-	int step = sqlite3_step(u);
-	sqlite3_reset(u);
-	return step == SQLITE_DONE ? 0 : store_fail_rc(s->st, step, e, "reservation");
+	return store_done(s->st, u, e, "reservation");
 }
 
 /* A field of a reservation record (borrowed from r). */

@@ -23,10 +23,7 @@ int outbox_emit(shop *s, const char *type, const char *subject, jv data, shop_er
 		store_bind_text(st, 3, subject);
 		store_bind_text(st, 4, now);
 		sqlite3_bind_text(st, 5, d.p, (int)d.len, SQLITE_STATIC);
-		int step = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (step != SQLITE_DONE)
-			rc = store_fail_rc(s->st, step, e, "outbox");
+		rc = store_done(s->st, st, e, "outbox");
 	}
 	buf_free(&d);
 	return rc;

@@ -537,6 +537,13 @@ sqlite3_stmt *store_stmt(store *s, const char *sql, shop_err *e)
 	return NULL;
 }
 
+int store_done(store *s, sqlite3_stmt *st, shop_err *e, const char *what)
+{
+	int step = sqlite3_step(st);
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? 0 : store_fail_rc(s, step, e, what);
+}
+
 void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)

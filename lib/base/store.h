@@ -50,6 +50,10 @@ int store_fail(store *s, shop_err *e, const char *what);
 /* The same for an explicit SQLite result code rc. */
 int store_fail_rc(store *s, int rc, shop_err *e, const char *what);
 
+/* Run a statement that returns no rows (INSERT, UPDATE) to completion and
+ * reset it; 0, or the mapped error recorded in e as "what: ...". */
+int store_done(store *s, sqlite3_stmt *st, shop_err *e, const char *what);
+
 /* Bind helpers: text NULL binds SQL NULL. Copies the text (SQLITE_TRANSIENT). */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Column text as a C string, "" for NULL. Borrowed until the next step. */
