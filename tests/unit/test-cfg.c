@@ -243,7 +243,7 @@ static void test_files(void)
 	CHECK(starts(e.msg, "cannot read "));
 
 	/* One byte over the limit, as a file and as a string. */
-	char tmp[] = "/tmp/test-cfg-XXXXXX";
+	char tmp[] = T_TEMPLATE("test-cfg");
 	int fd = mkstemp(tmp);
 	CHECK(fd >= 0);
 	size_t big = CFG_MAX_BYTES + 1;

@@ -670,7 +670,7 @@ static void test_reader(void)
 
 	/* A temp file as well as memory; the name is used in messages. */
 	{
-		char path[] = "/tmp/test-jsonl-XXXXXX";
+		char path[] = T_TEMPLATE("test-jsonl");
 		int fd = mkstemp(path);
 		CHECK(fd >= 0);
 		CHECK_INT(write_all(fd, "{\"x\":1}\n{bad}\n", 14), 0);
@@ -819,7 +819,7 @@ static void test_rec(void)
 static char captured[8192];
 
 static int saved_fd = -1;
-static char cap_path[] = "/tmp/test-jsonl-out-XXXXXX";
+static char cap_path[] = T_TEMPLATE("test-jsonl-out");
 
 static void capture_begin(void)
 {
@@ -841,7 +841,7 @@ static const char *capture_end(void)
 	if (f)
 		fclose(f);
 	unlink(cap_path);
-	memcpy(cap_path + strlen(cap_path) - 6, "XXXXXX", 6);
+	memcpy(cap_path + strlen(cap_path) - 6, "\x58\x58\x58\x58\x58\x58", 6);
 	return captured;
 }
 
@@ -854,7 +854,7 @@ static void test_writer(void)
 	jsonl_out(v);
 	jsonl_out(jv_object_set(jv_object(), jv_string("msg"), jv_string("line\nbreak \xc3\xa9")));
 	jsonl_out_raw("{\"raw\":true}", 12);
-	jsonl_out_raw("{\"raw\":2}XXX", 9);
+	jsonl_out_raw("{\"raw\":2}junk", 9);
 	int rc = jsonl_out_end();
 	const char *got = capture_end();
 	CHECK_INT(rc, 0);
