@@ -272,9 +272,6 @@ static void product_write(const product *p, buf *b)
 	buf_addc(b, '}');
 }
 
-/* Write p (insert or update). expect_version > 0: only over that version.
- * *changed: 0 unchanged, 1 created, 2 updated. doc (optional) gets the
- * printed record. */
 static const char SQL_CUR[] = "SELECT version, created_at, doc FROM product WHERE sku = ?1";
 
 /* The content (export form) of a stored doc is the doc without its last
@@ -293,93 +290,24 @@ static const char SQL_VARIANT[] =
 static const char SQL_INSERT[] =
 	"INSERT INTO product (sku, title, brand, category, price, currency, tax_class, family, options_key, "
 	"status, version, created_at, updated_at, doc) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (sku) DO NOTHING";
 static const char SQL_UPDATE[] =
 	"UPDATE product SET title = ?2, brand = ?3, category = ?4, price = ?5, currency = ?6, tax_class = ?7, "
 	"family = ?8, options_key = ?9, status = ?10, version = ?11, created_at = ?12, updated_at = ?13, "
 	"doc = ?14 WHERE sku = ?1";
 
-static int product_put(shop *s, product *p, int64_t expect_version, int *changed, buf *doc, shop_err *e)
+/* The printed record: the content with version and times after it. */
+static void make_doc(buf *d, const char *cs, size_t clen, int64_t version, const char *created, const char *now)
 {
-	store *st = s->st;
-	*changed = 0;
-	buf cj = {0};
-	product_write(p, &cj);
-	const char *cs = cj.p;
-	size_t clen = cj.len;
-	int rc = 0;
-	char now[32];
-	clock_format(clock_now_ms(), now);
-
-	sqlite3_stmt *q = store_stmt(st, SQL_CUR, e);
-	if (!q)
-		goto out;
-	store_bind_text(q, 1, p->sku);
-	int step = sqlite3_step(q);
-	int exists = step == SQLITE_ROW;
-	if (!exists && step != SQLITE_DONE) {
-		rc = store_fail_rc(st, step, e, p->sku);
-		goto out;
-	}
-	int64_t version = exists ? sqlite3_column_int64(q, 0) : 0;
-	char created[32];
-	snprintf(created, sizeof created, "%s", exists ? store_col_text(q, 1) : now);
-	int same = 0;
-	if (exists) {
-		const char *old = store_col_text(q, 2);
-		size_t k = content_prefix(old, (size_t)sqlite3_column_bytes(q, 2));
-		same = k == clen - 1 && !memcmp(old, cs, k);
-	}
-	sqlite3_reset(q);
-	if (expect_version > 0 && expect_version != version) {
-		rc = err_set(e, SHOP_TEMPFAIL, "sku '%s': changed since version %lld (now %lld); read it again",
-		             p->sku, (long long)expect_version, (long long)version);
-		goto out;
-	}
-	if (same) {
-		if (doc) {
-			sqlite3_stmt *d = store_stmt(st, "SELECT doc FROM product WHERE sku = ?1", e);
-			if (!d)
-				goto out;
-			store_bind_text(d, 1, p->sku);
-			if (sqlite3_step(d) == SQLITE_ROW)
-				buf_adds(doc, store_col_text(d, 0));
-			sqlite3_reset(d);
-		}
-		goto out;
-	}
-	buf okey = {0};
-	nested(&okey, NULL, p->options, "{}", 1);
-	if (p->family) {
-		sqlite3_stmt *vq = store_stmt(st, SQL_VARIANT, e);
-		if (!vq) {
-			buf_free(&okey);
-			goto out;
-		}
-		store_bind_text(vq, 1, p->family);
-		store_bind_text(vq, 2, okey.p);
-		store_bind_text(vq, 3, p->sku);
-		if (sqlite3_step(vq) == SQLITE_ROW)
-			rc = err_set(e, SHOP_DATAERR,
-			             "sku '%s': family '%s' already has a variant with options %s (sku '%s')", p->sku,
-			             p->family, okey.p, store_col_text(vq, 0));
-		sqlite3_reset(vq);
-		if (rc) {
-			buf_free(&okey);
-			goto out;
-		}
-	}
-	version++;
-	buf d = {0};
-	buf_add(&d, cs, clen - 1);
-	buf_addf(&d, ",\"version\":%lld,\"created_at\":\"%s\",\"updated_at\":\"%s\"}", (long long)version, created,
+	buf_reset(d);
+	buf_add(d, cs, clen - 1);
+	buf_addf(d, ",\"version\":%lld,\"created_at\":\"%s\",\"updated_at\":\"%s\"}", (long long)version, created,
 	         now);
-	sqlite3_stmt *w = store_stmt(st, exists ? SQL_UPDATE : SQL_INSERT, e);
-	if (!w) {
-		buf_free(&okey);
-		buf_free(&d);
-		goto out;
-	}
+}
+
+static void bind_product(sqlite3_stmt *w, const product *p, const char *okey, int64_t version, const char *created,
+                         const char *now, const buf *d)
+{
 	store_bind_text(w, 1, p->sku);
 	store_bind_text(w, 2, p->title);
 	store_bind_text(w, 3, p->brand);
@@ -388,27 +316,91 @@ static int product_put(shop *s, product *p, int64_t expect_version, int *changed
 	store_bind_text(w, 6, p->currency);
 	store_bind_text(w, 7, p->tax_class);
 	store_bind_text(w, 8, p->family);
-	store_bind_text(w, 9, okey.p);
+	store_bind_text(w, 9, okey);
 	store_bind_text(w, 10, p->status);
 	sqlite3_bind_int64(w, 11, version);
 	store_bind_text(w, 12, created);
 	store_bind_text(w, 13, now);
-	sqlite3_bind_text(w, 14, d.p, (int)d.len, SQLITE_STATIC);
-	step = sqlite3_step(w);
-	sqlite3_reset(w);
-	buf_free(&okey);
-	if (step != SQLITE_DONE) {
-		rc = store_fail_rc(st, step, e, p->sku);
-		buf_free(&d);
+	sqlite3_bind_text(w, 14, d->p, (int)d->len, SQLITE_STATIC);
+}
+
+/* Write p: insert, update, or leave alone when its content is the same.
+ * *changed: 0 unchanged, 1 created, 2 updated. doc (optional) gets the
+ * printed record. Most imports bring new products, so the insert is tried
+ * first and only an existing sku pays for reading and comparing. */
+static int product_put(shop *s, product *p, int *changed, buf *doc, shop_err *e)
+{
+	store *st = s->st;
+	*changed = 0;
+	buf cj = {0}, okey = {0}, d = {0};
+	product_write(p, &cj);
+	nested(&okey, NULL, p->options, "{}", 1);
+	char now[32];
+	clock_format(clock_now_ms(), now);
+	if (p->family) {
+		sqlite3_stmt *vq = store_stmt(st, SQL_VARIANT, e);
+		if (!vq)
+			goto out;
+		store_bind_text(vq, 1, p->family);
+		store_bind_text(vq, 2, okey.p);
+		store_bind_text(vq, 3, p->sku);
+		if (sqlite3_step(vq) == SQLITE_ROW)
+			err_set(e, SHOP_DATAERR, "sku '%s': family '%s' already has a variant with options %s (sku '%s')",
+			        p->sku, p->family, okey.p, store_col_text(vq, 0));
+		sqlite3_reset(vq);
+		if (e->code)
+			goto out;
+	}
+	make_doc(&d, cj.p, cj.len, 1, now, now);
+	sqlite3_stmt *w = store_stmt(st, SQL_INSERT, e);
+	if (!w)
+		goto out;
+	bind_product(w, p, okey.p, 1, now, now, &d);
+	if (store_done(st, w, e, p->sku))
+		goto out;
+	if (sqlite3_changes(store_db(st)) == 1) {
+		*changed = 1;
+		goto done;
+	}
+	sqlite3_stmt *q = store_stmt(st, SQL_CUR, e);
+	if (!q)
+		goto out;
+	store_bind_text(q, 1, p->sku);
+	int step = sqlite3_step(q);
+	if (step != SQLITE_ROW) {
+		sqlite3_reset(q);
+		store_fail_rc(st, step == SQLITE_DONE ? SQLITE_CORRUPT : step, e, p->sku);
 		goto out;
 	}
-	*changed = exists ? 2 : 1;
+	int64_t version = sqlite3_column_int64(q, 0);
+	char created[32];
+	snprintf(created, sizeof created, "%s", store_col_text(q, 1));
+	const char *old = store_col_text(q, 2);
+	size_t oldlen = (size_t)sqlite3_column_bytes(q, 2);
+	size_t k = content_prefix(old, oldlen);
+	if (k == cj.len - 1 && !memcmp(old, cj.p, k)) {
+		if (doc)
+			buf_add(doc, old, oldlen);
+		sqlite3_reset(q);
+		goto out;
+	}
+	sqlite3_reset(q);
+	make_doc(&d, cj.p, cj.len, version + 1, created, now);
+	w = store_stmt(st, SQL_UPDATE, e);
+	if (!w)
+		goto out;
+	bind_product(w, p, okey.p, version + 1, created, now, &d);
+	if (store_done(st, w, e, p->sku))
+		goto out;
+	*changed = 2;
+done:
 	if (doc)
 		buf_add(doc, d.p, d.len);
-	buf_free(&d);
 out:
+	buf_free(&d);
+	buf_free(&okey);
 	buf_free(&cj);
-	return e->code ? e->code : rc;
+	return e->code;
 }
 
 /* ---- import ---- */
@@ -444,7 +436,7 @@ int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_c
 		if (got > 0) {
 			c->read++;
 			if (!catalog_check(s, rec, &p, &le)) {
-				product_put(s, &p, 0, &changed, NULL, &le);
+				product_put(s, &p, &changed, NULL, &le);
 				product_free(&p);
 			}
 			if (le.code && le.code != SHOP_DATAERR) {
@@ -694,7 +686,7 @@ static int apply_patch(shop *s, jv patch, buf *docs, shop_err *pe)
 		else if (!catalog_check(s, rec, &p, pe)) {
 			int changed;
 			size_t before = docs ? docs->len : 0;
-			if (!product_put(s, &p, 0, &changed, docs, pe) && docs && docs->len > before)
+			if (!product_put(s, &p, &changed, docs, pe) && docs && docs->len > before)
 				buf_addc(docs, '\n');
 			product_free(&p);
 		}
