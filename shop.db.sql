@@ -99,3 +99,73 @@ CREATE TABLE outbox (
 	at         TEXT NOT NULL,
 	data       TEXT NOT NULL
 );
+
+-- migrate: 3
+-- Customers' addresses (the address book of shop-cart).
+CREATE TABLE address (
+	id         TEXT PRIMARY KEY,
+	customer   TEXT NOT NULL,
+	doc        TEXT NOT NULL,      -- the address record as printed
+	created_at TEXT NOT NULL
+);
+CREATE INDEX address_customer ON address (customer, id);
+
+-- Carts, keyed by the caller's own id (a guest session, a customer).
+-- order_id is set by checkout: a retried checkout returns that order.
+CREATE TABLE cart (
+	id         TEXT PRIMARY KEY,
+	order_id   TEXT,
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL
+);
+CREATE TABLE cart_line (
+	cart_id    TEXT NOT NULL REFERENCES cart (id) ON DELETE CASCADE,
+	sku        TEXT NOT NULL,
+	qty        INTEGER NOT NULL CHECK (qty > 0),
+	added_at   TEXT NOT NULL,
+	PRIMARY KEY (cart_id, sku)
+) WITHOUT ROWID;
+
+-- Promotions: the definition as given (doc), and how often it was used by
+-- confirmed orders (uses; promotion_use per order, for per-customer limits).
+CREATE TABLE promotion (
+	code       TEXT PRIMARY KEY,
+	doc        TEXT NOT NULL,
+	max_uses   INTEGER,
+	uses       INTEGER NOT NULL DEFAULT 0 CHECK (max_uses IS NULL OR uses <= max_uses),
+	created_at TEXT NOT NULL
+);
+CREATE TABLE promotion_use (
+	code       TEXT NOT NULL,
+	order_id   TEXT NOT NULL,
+	customer   TEXT NOT NULL,
+	at         TEXT NOT NULL,
+	PRIMARY KEY (code, order_id)
+);
+CREATE INDEX promotion_use_customer ON promotion_use (code, customer);
+
+-- Orders: the frozen quote (doc holds the whole order record: lines with
+-- unit prices, each line's share of every discount, tax, totals), and the
+-- columns the state machine and the filters need.
+CREATE TABLE orders (
+	id         TEXT PRIMARY KEY,
+	customer   TEXT NOT NULL,
+	cart_id    TEXT,
+	status     TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'fulfilling', 'shipped', 'delivered',
+	                                           'cancelled', 'returned', 'partially_returned')),
+	currency   TEXT NOT NULL,
+	total      INTEGER NOT NULL,
+	reason     TEXT,
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL,
+	doc        TEXT NOT NULL
+);
+CREATE INDEX orders_status ON orders (status, updated_at);
+CREATE INDEX orders_customer ON orders (customer, created_at);
+
+-- Outbox readers: each consumer's position (the last seq it acknowledged).
+CREATE TABLE consumer (
+	name       TEXT PRIMARY KEY,
+	acked      INTEGER NOT NULL,
+	updated_at TEXT NOT NULL
+);

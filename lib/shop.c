@@ -43,6 +43,19 @@ static const cfg_schema shop_schema[] = {
 	{"warehouses[].priority", CFG_INT},
 	{"inventory", CFG_MAP},
 	{"inventory.reservation_ttl", CFG_DURATION},
+	{"tax", CFG_MAP},
+	{"tax.rules", CFG_SEQ},
+	{"tax.rules[]", CFG_MAP},
+	{"tax.rules[].country", CFG_STR},
+	{"tax.rules[].region", CFG_STR},
+	{"tax.rules[].class", CFG_STR},
+	{"tax.rules[].rate", CFG_NUMBER},
+	{"tax.rules[].inclusive", CFG_BOOL},
+	{"shipping", CFG_MAP},
+	{"shipping.flat", CFG_NUMBER},
+	{"shipping.free_over", CFG_NUMBER},
+	{"cart", CFG_MAP},
+	{"cart.max_qty", CFG_INT},
 	{NULL, 0},
 };
 
@@ -106,6 +119,21 @@ static int load_warehouses(shop *s)
 	return 0;
 }
 
+/* A money amount of the config: a decimal in the shop's currency. */
+static int load_money(shop *s, const char *path, int64_t *out)
+{
+	const cfg_node *n = cfg_get(s->cfg, NULL, path);
+	const char *t = cfg_text(n);
+	*out = 0;
+	if (!t)
+		return 0;
+	shop_err me = {0};
+	if (money_parse_decimal(t, currency_find(s->currency), out, &me) || *out < 0)
+		return err_set(&s->err, SHOP_CONFIG, "%s: %s: %s", cfg_where(n), path,
+		               me.code ? me.msg : "must not be negative");
+	return 0;
+}
+
 static int load_config(shop *s, const char *flag)
 {
 	const char *path = flag;
@@ -152,6 +180,12 @@ static int load_config(shop *s, const char *flag)
 	if (s->reservation_ttl_ms <= 0)
 		return err_set(&s->err, SHOP_CONFIG, "%s: inventory.reservation_ttl: must be above 0",
 		               cfg_where(cfg_get(s->cfg, NULL, "inventory.reservation_ttl")));
+	if (load_money(s, "shipping.flat", &s->shipping_flat) || load_money(s, "shipping.free_over", &s->free_over))
+		return s->err.code;
+	s->max_qty = cfg_int(s->cfg, NULL, "cart.max_qty", 1000000);
+	if (s->max_qty < 1 || s->max_qty > 1000000000)
+		return err_set(&s->err, SHOP_CONFIG, "%s: cart.max_qty: must be 1..1000000000",
+		               cfg_where(cfg_get(s->cfg, NULL, "cart.max_qty")));
 	return load_warehouses(s);
 }
 

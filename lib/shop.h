@@ -39,6 +39,8 @@ typedef struct shop {
 	warehouse *warehouses; /* by priority, then id; at least one */
 	size_t nwarehouses;
 	int64_t reservation_ttl_ms;
+	int64_t shipping_flat, free_over; /* minor units; free_over 0: never free */
+	int64_t max_qty;                  /* most units of one sku in a cart */
 } shop;
 
 /* Where a domain function hands its output records: rec is consumed;
