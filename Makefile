@@ -7,7 +7,7 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-TOOLS    = shop-catalog shop-inv shop-cart
+TOOLS    = shop-catalog shop-inv shop-cart shop-order
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc
@@ -86,6 +86,7 @@ lint:
 bench: all
 	@scripts/bench/catalog $(BUILD)/bin
 	@scripts/bench/inventory $(BUILD)/bin
+	@scripts/bench/checkout $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -22,36 +22,60 @@ static int qty_arg(shop *s, const char *v, int64_t *q)
 	return 0;
 }
 
+static const char *line_label(void *arg, size_t i)
+{
+	static char label[48];
+	snprintf(label, sizeof label, "stdin:%zu", ((size_t *)arg)[i]);
+	return label;
+}
+
 static int cmd_add(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
 	int64_t q = 1;
-	if (a->argc >= 2) {
+	if (a->argc >= 2 && strcmp(a->argv[1], "-")) {
 		if (a->argc == 3 && qty_arg(s, a->argv[2], &q))
 			return s->err.code;
 		return cart_add(s, a->argv[0], a->argv[1], q, out, NULL);
 	}
 	/* Records on stdin, e.g. from shop-search or shop-catalog: each one's
-	 * sku, and qty when it has one. */
-	if (isatty(0))
+	 * sku, and qty when it has one; all or nothing. */
+	if (a->argc < 2 && isatty(0))
 		return err_set(&s->err, SHOP_USAGE, "add: give CART SKU [QTY], or CART and records on stdin");
 	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
+	jv recs = jv_array();
+	const char **skus = NULL;
+	int64_t *qtys = NULL;
+	size_t *lines = NULL, n = 0;
 	jv rec;
-	int got, rc = 0;
-	while (!rc && (got = jsonl_next(r, &rec, &s->err)) > 0) {
+	int got;
+	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
+		recs = jv_array_append(recs, rec);
 		shop_err fe = {0};
 		const char *sku = rec_str(rec, "sku", &fe);
-		int has = fe.code ? 0 : rec_int(rec, "qty", &q, &fe);
+		q = 1;
+		if (!fe.code && rec_int(rec, "qty", &q, &fe) < 0)
+			q = 0;
 		if (!sku && !fe.code)
 			err_set(&fe, SHOP_DATAERR, "field 'sku': missing");
-		if (fe.code)
-			rc = err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
-		else
-			rc = cart_add(s, a->argv[0], sku, has > 0 ? q : 1, out, NULL);
-		jv_free(rec);
+		if (fe.code) {
+			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
+			break;
+		}
+		skus = xrealloc(skus, (n + 1) * sizeof *skus);
+		qtys = xrealloc(qtys, (n + 1) * sizeof *qtys);
+		lines = xrealloc(lines, (n + 1) * sizeof *lines);
+		skus[n] = sku; /* rec lives on in recs */
+		qtys[n] = q;
+		lines[n++] = jsonl_lineno(r);
 	}
 	jsonl_reader_free(r);
-	return s->err.code ? s->err.code : rc;
+	int rc = s->err.code ? s->err.code : cart_add_many(s, a->argv[0], skus, qtys, n, line_label, lines, out, NULL);
+	jv_free(recs);
+	free(skus);
+	free(qtys);
+	free(lines);
+	return rc;
 }
 
 static int cmd_set(void *ctx, cli_args *a)

@@ -216,6 +216,44 @@ int cart_add(shop *s, const char *cart, const char *sku, int64_t qty, shop_emit 
 	return in_txn(s, line_change, &op, emit, arg);
 }
 
+typedef struct many_op {
+	line_op *ops;
+	size_t n;
+	const char *(*label)(void *, size_t);
+	void *larg;
+} many_op;
+
+static int add_many_in(shop *s, void *ctx, jv *all)
+{
+	many_op *m = ctx;
+	for (size_t i = 0; i < m->n; i++) {
+		jv one = jv_array();
+		int rc = line_change(s, &m->ops[i], &one);
+		if (rc) {
+			jv_free(one);
+			if (m->label)
+				err_prefix(&s->err, "%s: ", m->label(m->larg, i));
+			return rc;
+		}
+		/* Only the cart as it ends up is printed. */
+		jv_free(*all);
+		*all = one;
+	}
+	return 0;
+}
+
+int cart_add_many(shop *s, const char *cart, const char *const *skus, const int64_t *qtys, size_t n,
+                  const char *(*label)(void *, size_t), void *larg, shop_emit emit, void *arg)
+{
+	line_op *ops = xcalloc(n ? n : 1, sizeof *ops);
+	for (size_t i = 0; i < n; i++)
+		ops[i] = (line_op){cart, skus[i], qtys[i], 0};
+	many_op m = {ops, n, label, larg};
+	int rc = in_txn(s, add_many_in, &m, emit, arg);
+	free(ops);
+	return rc;
+}
+
 int cart_set(shop *s, const char *cart, const char *sku, int64_t qty, shop_emit emit, void *arg)
 {
 	line_op op = {cart, sku, qty, 1};
@@ -773,25 +811,11 @@ static tax_rate rate_for(shop *s, const char *country, const char *region, const
 			continue;
 		int64_t num, den;
 		if (pct_parse(cfg_str(s->cfg, rule, "rate", "0"), &num, &den))
-			continue; /* checked when the config is read by quote: see check_rates */
+			continue; /* cannot happen: checked when the config is read */
 		best = score;
 		r = (tax_rate){num, den, cfg_bool(s->cfg, rule, "inclusive", 0)};
 	}
 	return r;
-}
-
-static int check_rates(shop *s)
-{
-	const cfg_node *rules = cfg_get(s->cfg, NULL, "tax.rules");
-	for (size_t i = 0; rules && i < cfg_len(rules); i++) {
-		const cfg_node *rule = cfg_at(rules, i);
-		int64_t num, den;
-		const char *rate = cfg_str(s->cfg, rule, "rate", NULL);
-		if (!rate || pct_parse(rate, &num, &den))
-			return err_set(&s->err, SHOP_CONFIG, "%s: tax.rules[%zu].rate: a percentage from 0 to 100 is required",
-			               cfg_where(rule), i);
-	}
-	return 0;
 }
 
 typedef struct quoted {
@@ -799,6 +823,7 @@ typedef struct quoted {
 	jv address; /* the address record or null */
 	int lines;
 	char *currency_mix; /* "USD and EUR" when the cart mixes currencies */
+	char *not_for_sale; /* "SKU is archived" when a line can no longer be sold */
 } quoted;
 
 static int build_quote(shop *s, const quote_opts *o, quoted *out)
@@ -806,8 +831,6 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 	memset(out, 0, sizeof *out);
 	out->address = jv_null();
 	out->quote = jv_null();
-	if (check_rates(s))
-		return s->err.code;
 	jv cart;
 	if (cart_record(s, o->cart, &cart))
 		return s->err.code;
@@ -828,8 +851,8 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 		region = rec_str(out->address, "region", &s->err);
 	}
 	sqlite3_stmt *q = store_stmt(s->st,
-	                             "SELECT l.sku, p.title, p.tax_class, l.qty, p.price, p.currency, p.brand, p.category "
-	                             "FROM cart_line l JOIN product p ON p.sku = l.sku WHERE l.cart_id = ?1 "
+	                             "SELECT l.sku, p.title, p.tax_class, l.qty, p.price, p.currency, p.brand, p.category, "
+	                             "p.status FROM cart_line l JOIN product p ON p.sku = l.sku WHERE l.cart_id = ?1 "
 	                             "ORDER BY l.added_at, l.sku",
 	                             &s->err);
 	if (!q) {
@@ -852,6 +875,8 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 		jv sku = jv_string(store_col_text(q, 0)), title = jv_string(store_col_text(q, 1)),
 		   cls = jv_string(store_col_text(q, 2));
 		const char *cur = store_col_text(q, 5);
+		if (strcmp(store_col_text(q, 8), "active") && !out->not_for_sale)
+			out->not_for_sale = xasprintf("%s is %s", store_col_text(q, 0), store_col_text(q, 8));
 		if (!cur_code)
 			cur_code = xstrdup(cur);
 		else if (strcmp(cur_code, cur) && !out->currency_mix)
@@ -957,6 +982,7 @@ static void quoted_free(quoted *q)
 	jv_free(q->quote);
 	jv_free(q->address);
 	free(q->currency_mix);
+	free(q->not_for_sale);
 }
 
 int cart_quote(shop *s, const quote_opts *o, shop_emit emit, void *arg)
@@ -988,12 +1014,22 @@ static int checkout_in(shop *s, void *ctx, jv *all)
 	if (!exists)
 		return err_set(&s->err, SHOP_NOTFOUND, "cart %s: no such cart", o->cart);
 	if (order) {
-		/* Idempotent: the cart was checked out; that is the answer. */
+		/* Idempotent: the cart was checked out; that is the answer, for
+		 * the customer it was checked out for. */
 		jv r;
 		int rc = order_get(s, order, &r, &s->err);
+		if (!rc) {
+			const char *who = rec_str(r, "customer", &s->err);
+			if (who && strcmp(who, o->customer))
+				rc = err_set(&s->err, SHOP_REFUSED,
+				             "checkout %s: the cart was checked out as order %s by another customer", o->cart,
+				             order);
+			if (rc)
+				jv_free(r);
+			else
+				*all = jv_array_append(*all, r);
+		}
 		free(order);
-		if (!rc)
-			*all = jv_array_append(*all, r);
 		return rc;
 	}
 	quoted q;
@@ -1006,6 +1042,9 @@ static int checkout_in(shop *s, void *ctx, jv *all)
 		err_set(&s->err, SHOP_REFUSED, "checkout %s: the cart is empty", o->cart);
 	else if (q.currency_mix)
 		err_set(&s->err, SHOP_REFUSED, "checkout %s: a currency mix (%s)", o->cart, q.currency_mix);
+	else if (q.not_for_sale)
+		err_set(&s->err, SHOP_REFUSED, "checkout %s: %s, not for sale (remove it from the cart)", o->cart,
+		        q.not_for_sale);
 	else if (owner && strcmp(owner, o->customer))
 		err_set(&s->err, SHOP_REFUSED, "checkout %s: address %s belongs to another customer", o->cart, o->address);
 	if (!s->err.code) {

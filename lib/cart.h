@@ -10,6 +10,10 @@
 /* Add qty units of sku (qty > 0; refused for unknown (66), draft or
  * archived (1) products, and over cart.max_qty (1)). */
 int cart_add(shop *s, const char *cart, const char *sku, int64_t qty, shop_emit emit, void *arg);
+/* Add several lines in one transaction: all or nothing. label(i) names
+ * line i in messages. Prints the cart once, as it ends up. */
+int cart_add_many(shop *s, const char *cart, const char *const *skus, const int64_t *qtys, size_t n,
+                  const char *(*label)(void *, size_t), void *larg, shop_emit emit, void *arg);
 /* Set the quantity of a line (qty > 0). */
 int cart_set(shop *s, const char *cart, const char *sku, int64_t qty, shop_emit emit, void *arg);
 int cart_rm(shop *s, const char *cart, const char *sku, shop_emit emit, void *arg);

@@ -266,6 +266,14 @@ int price_quote(const price_input *in, jv *quote, shop_err *e)
 			rejected = jv_array_append(rejected, reason(in->promos[k].code, why));
 		}
 		const promo *p = &in->promos[best];
+		if (best_total <= 0) {
+			/* Eligible, but it would take nothing off: not applied, so not
+			 * counted either. */
+			rejected = jv_array_append(rejected, reason(p->code, !strcmp(p->type, "free_shipping")
+			                                                         ? "shipping is free already"
+			                                                         : "nothing in the cart it takes off"));
+			continue;
+		}
 		jv a = jv_object();
 		a = jv_object_set(a, jv_string("code"), jv_string(p->code));
 		a = jv_object_set(a, jv_string("type"), jv_string(p->type));
@@ -313,17 +321,17 @@ int price_quote(const price_input *in, jv *quote, shop_err *e)
 		tax += t;
 		lines_total += lt;
 		after += base;
-		char rate[64];
-		int64_t whole = r->num / r->den, frac = r->num % r->den;
-		if (frac) {
-			int digits = 0;
-			for (int64_t x = r->den; x > 1 && digits < 9; x /= 10)
-				digits++;
-			snprintf(rate, sizeof rate, "%lld.%0*lld", (long long)whole, digits, (long long)frac);
-			while (rate[strlen(rate) - 1] == '0')
-				rate[strlen(rate) - 1] = 0;
-		} else {
-			snprintf(rate, sizeof rate, "%lld", (long long)whole);
+		/* The rate as its decimal text: 19, 8.875. */
+		char rate[48];
+		int len = snprintf(rate, sizeof rate, "%lld", (long long)(r->num / r->den));
+		int64_t frac = r->num % r->den;
+		if (frac && len > 0 && (size_t)len < sizeof rate - 12) {
+			rate[len++] = '.';
+			for (int64_t unit = r->den / 10; unit > 0 && frac; unit /= 10) {
+				rate[len++] = (char)('0' + frac / unit);
+				frac %= unit;
+			}
+			rate[len] = 0;
 		}
 		jv l = jv_object();
 		l = jv_object_set(l, jv_string("sku"), jv_string(in->lines[i].sku));

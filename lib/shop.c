@@ -11,6 +11,7 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "pricing.h"
 
 const cli_opt shop_global_opts[] = {
 	{"db", 0, "PATH", "the store (else $SHOP_DB, else ./shop.db)"},
@@ -182,6 +183,15 @@ static int load_config(shop *s, const char *flag)
 		               cfg_where(cfg_get(s->cfg, NULL, "inventory.reservation_ttl")));
 	if (load_money(s, "shipping.flat", &s->shipping_flat) || load_money(s, "shipping.free_over", &s->free_over))
 		return s->err.code;
+	const cfg_node *rules = cfg_get(s->cfg, NULL, "tax.rules");
+	for (size_t i = 0; rules && i < cfg_len(rules); i++) {
+		const cfg_node *rule = cfg_at(rules, i);
+		int64_t num, den;
+		const char *rate = cfg_str(s->cfg, rule, "rate", NULL);
+		if (!rate || pct_parse(rate, &num, &den))
+			return err_set(&s->err, SHOP_CONFIG, "%s: tax.rules[%zu].rate: a percentage from 0 to 100 is required",
+			               cfg_where(rule), i);
+	}
 	s->max_qty = cfg_int(s->cfg, NULL, "cart.max_qty", 1000000);
 	if (s->max_qty < 1 || s->max_qty > 1000000000)
 		return err_set(&s->err, SHOP_CONFIG, "%s: cart.max_qty: must be 1..1000000000",

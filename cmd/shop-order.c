@@ -1,0 +1,306 @@
+/* shop-order: orders, their status machine, the outbox, and the trace.
+ * Options and records only; the orders live in lib/order.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/jqx.h"
+#include "base/jsonl.h"
+#include "order.h"
+
+static const char *const order_cols[] = {"id", "customer", "status", "total", "currency", "reason",
+                                         "created_at", "updated_at", NULL};
+/* cancel prints the order, then its reservations. */
+static const char *const cancel_cols[] = {"kind", "id", "status", "reason", "sku", "warehouse", "qty", "state",
+                                          NULL};
+static const char *const event_cols[] = {"seq", "type", "subject", "at", "data", NULL};
+static const char *const trace_cols[] = {"at", "source", "what", NULL};
+static const char *const consumer_cols[] = {"name", "acked", "updated_at", NULL};
+
+static int out(void *arg, jv rec)
+{
+	(void)arg;
+	jsonl_out(rec);
+	return jsonl_out_closed();
+}
+
+/* --follow: each record reaches the reader as soon as it is read. */
+static int out_flush(void *arg, jv rec)
+{
+	(void)arg;
+	jsonl_out(rec);
+	fflush(stdout);
+	return jsonl_out_closed();
+}
+
+/* Per-id failures are reported as they happen and the run goes on; the
+ * first code is the exit status. */
+static int report(shop *s, int rc)
+{
+	if (rc && s->err.code) {
+		cli_report(&s->err);
+		err_clear(&s->err);
+	}
+	return rc;
+}
+
+typedef int (*id_fn)(shop *s, const char *id, void *arg);
+
+/* Run fn for each id: the operands a->argv[0..argc), or, when there are
+ * none (or just "-"), the order_id (else id) of each record on stdin,
+ * consecutive repeats once (so reservations of one order count once). A
+ * refusal (1) or an unknown order (66) goes on to the next id. */
+static int each_id(shop *s, cli_args *a, int argc, id_fn fn, void *arg)
+{
+	cli_args view = *a;
+	view.argc = argc;
+	int from_args = cli_ids_from_args(&view, 0, "order ID", &s->err);
+	if (from_args < 0)
+		return s->err.code;
+	int rc = 0;
+	if (from_args) {
+		for (int i = 0; i < argc; i++) {
+			int x = report(s, fn(s, a->argv[i], arg));
+			if (x && !rc)
+				rc = x;
+			if (x && x != SHOP_REFUSED && x != SHOP_NOTFOUND)
+				break;
+		}
+		return rc;
+	}
+	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
+	jv rec;
+	int got;
+	char *last = NULL;
+	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
+		shop_err fe = {0};
+		const char *id = rec_str(rec, "order_id", &fe);
+		if (!id && !fe.code)
+			id = rec_str(rec, "id", &fe);
+		if (!id && !fe.code)
+			err_set(&fe, SHOP_DATAERR, "field 'order_id' (or 'id'): missing");
+		if (fe.code) {
+			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
+			jv_free(rec);
+			break;
+		}
+		int x = 0;
+		if (!last || strcmp(last, id)) {
+			free(last);
+			last = xstrdup(id);
+			x = report(s, fn(s, id, arg));
+			if (x && !rc)
+				rc = x;
+		}
+		jv_free(rec);
+		if (x && x != SHOP_REFUSED && x != SHOP_NOTFOUND)
+			break;
+	}
+	free(last);
+	jsonl_reader_free(r);
+	return s->err.code ? s->err.code : rc;
+}
+
+static int show_one(shop *s, const char *id, void *arg)
+{
+	(void)arg;
+	return order_show(s, id, out, NULL);
+}
+
+static int cmd_show(void *ctx, cli_args *a)
+{
+	jsonl_out_columns(order_cols);
+	return each_id(ctx, a, a->argc, show_one, NULL);
+}
+
+static int cmd_list(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	order_filter f = {0};
+	f.status = cli_get(a, "status");
+	f.customer = cli_get(a, "customer");
+	f.since = cli_get(a, "since");
+	int64_t t;
+	if (f.since && clock_parse_rfc3339(f.since, &t))
+		return err_set(&s->err, SHOP_USAGE, "--since: '%s' is not an RFC 3339 time", f.since);
+	const char *older = cli_get(a, "older");
+	if (older && (clock_parse_duration(older, &f.older_ms) || f.older_ms <= 0))
+		return err_set(&s->err, SHOP_USAGE, "--older: '%s' is not a duration (such as 30m, 2h, 7d)", older);
+	if (cli_get_count(a, "limit", 0, &f.limit, &s->err))
+		return s->err.code;
+	const char *where = cli_get(a, "where");
+	if (where && !(f.where = jqx_compile(where, "--where", &s->err)))
+		return s->err.code;
+	jsonl_out_columns(order_cols);
+	int rc = order_list(s, &f, out, NULL);
+	jqx_free(f.where);
+	return rc;
+}
+
+static int confirm_one(shop *s, const char *id, void *arg)
+{
+	(void)arg;
+	return order_confirm(s, id, out, NULL);
+}
+
+static int cmd_confirm(void *ctx, cli_args *a)
+{
+	jsonl_out_columns(order_cols);
+	return each_id(ctx, a, a->argc, confirm_one, NULL);
+}
+
+static int cancel_one(shop *s, const char *id, void *arg)
+{
+	return order_cancel(s, id, arg, out, NULL);
+}
+
+static int cmd_cancel(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	const char *reason = cli_get(a, "reason");
+	if (reason && !*reason)
+		return err_set(&s->err, SHOP_USAGE, "--reason: empty (say why, or leave it out)");
+	jsonl_out_columns(cancel_cols);
+	return each_id(s, a, a->argc, cancel_one, (void *)reason);
+}
+
+typedef struct status_arg {
+	const char *to, *reason;
+} status_arg;
+
+static int status_one(shop *s, const char *id, void *arg)
+{
+	status_arg *sa = arg;
+	return order_set_status(s, id, sa->to, sa->reason, out, NULL);
+}
+
+static int cmd_set_status(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	/* The status is the last operand; the ids come before it, or from
+	 * records on stdin. */
+	status_arg sa = {a->argv[a->argc - 1], cli_get(a, "reason")};
+	if (sa.reason && !*sa.reason)
+		return err_set(&s->err, SHOP_USAGE, "--reason: empty (say why, or leave it out)");
+	/* An unknown status is a usage error before any id is read. */
+	static const char *const known[] = {"pending",   "confirmed", "fulfilling", "shipped",           "delivered",
+	                                    "cancelled", "returned",  "partially_returned", NULL};
+	size_t k = 0;
+	while (known[k] && strcmp(known[k], sa.to))
+		k++;
+	if (!known[k])
+		return err_set(&s->err, SHOP_USAGE,
+		               "set-status: '%s' is not a status (pending, confirmed, fulfilling, shipped, delivered, "
+		               "cancelled, returned, partially_returned)",
+		               sa.to);
+	jsonl_out_columns(order_cols);
+	return each_id(s, a, a->argc - 1, status_one, &sa);
+}
+
+/* A consumer's name: what the operator chose, printable and short. */
+static int consumer_arg(shop *s, const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 200)
+		return err_set(&s->err, SHOP_USAGE, "--consumer: a name of 1 to 200 bytes is required");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return err_set(&s->err, SHOP_USAGE, "--consumer: control characters are not allowed");
+	return 0;
+}
+
+static int cmd_events(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	long long after = -1;
+	if (cli_has(a, "after") && cli_get_count(a, "after", -1, &after, &s->err))
+		return s->err.code;
+	const char *consumer = cli_get(a, "consumer");
+	if (consumer && consumer_arg(s, consumer))
+		return s->err.code;
+	int follow = cli_has(a, "follow");
+	if (follow && s->table)
+		return err_set(&s->err, SHOP_USAGE, "events: --follow never ends, so it cannot print a --table");
+	jsonl_out_columns(event_cols);
+	return order_events(s, after, consumer, follow, follow ? out_flush : out, NULL);
+}
+
+static int cmd_ack(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	const char *consumer = cli_get(a, "consumer");
+	if (!consumer)
+		return err_set(&s->err, SHOP_USAGE, "ack: --consumer NAME is required");
+	if (consumer_arg(s, consumer))
+		return s->err.code;
+	const char *v = a->argv[0];
+	int64_t seq;
+	if (!(*v >= '0' && *v <= '9') || parse_i64(v, &seq))
+		return err_set(&s->err, SHOP_USAGE, "ack: SEQ '%s' is not an event's seq (a whole number, 0 or more)", v);
+	jsonl_out_columns(consumer_cols);
+	return order_ack(s, consumer, seq, out, NULL);
+}
+
+static int trace_one(shop *s, const char *id, void *arg)
+{
+	(void)arg;
+	return order_trace(s, id, out, NULL);
+}
+
+static int cmd_trace(void *ctx, cli_args *a)
+{
+	jsonl_out_columns(trace_cols);
+	return each_id(ctx, a, a->argc, trace_one, NULL);
+}
+
+static const cli_opt list_opts[] = {
+	{"status", 0, "S", "only orders with this status"},
+	{"customer", 0, "C", "only this customer's orders"},
+	{"since", 0, "T", "only orders created at or after T (RFC 3339)"},
+	{"older", 0, "D", "only orders not changed for D (30m, 2h, 7d): stuck ones"},
+	{"where", 0, "JQ", "keep records for which this jq expression is true"},
+	{"limit", 'n', "N", "at most N records"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cli_opt reason_opts[] = {
+	{"reason", 0, "R", "why (stored in the order and its event)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cli_opt events_opts[] = {
+	{"after", 0, "SEQ", "only events after this seq (default: the consumer's position, else 0)"},
+	{"follow", 'f', NULL, "keep polling for new events until killed"},
+	{"consumer", 0, "NAME", "start after this consumer's acknowledged position"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cli_opt ack_opts[] = {
+	{"consumer", 0, "NAME", "the reader whose position moves (required)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cli_cmd cmds[] = {
+	{"show", "[ID...]", "print orders", NULL, cmd_show, 0, -1},
+	{"list", "", "orders, newest first", list_opts, cmd_list, 0, 0},
+	{"confirm", "[ID...]", "pending -> confirmed, counting promotion uses", NULL, cmd_confirm, 0, -1},
+	{"cancel", "[ID...]", "cancel orders and release their stock", reason_opts, cmd_cancel, 0, -1},
+	{"set-status", "[ID...] STATUS", "move orders to STATUS (the state machine decides)", reason_opts,
+	 cmd_set_status, 1, -1},
+	{"events", "", "the outbox, as event records", events_opts, cmd_events, 0, 0},
+	{"ack", "SEQ", "store a consumer's position in the outbox", ack_opts, cmd_ack, 1, 1},
+	{"trace", "[ID...]", "one timeline of everything that happened to an order", NULL, cmd_trace, 0, -1},
+	{NULL, NULL, NULL, NULL, NULL, 0, 0},
+};
+
+static const cli_tool tool = {
+	"shop-order",
+	"orders, their status machine, the outbox of events, and the trace",
+	shop_global_opts,
+	cmds,
+};
+
+int main(int argc, char **argv)
+{
+	return shop_main(&tool, argc, argv);
+}
