@@ -163,6 +163,10 @@ CREATE TABLE orders (
 CREATE INDEX orders_status ON orders (status, updated_at);
 CREATE INDEX orders_customer ON orders (customer, created_at);
 
+-- What shop-order trace looks up: events about an order, its movements.
+CREATE INDEX outbox_subject ON outbox (subject, seq);
+CREATE INDEX ledger_actor ON ledger (actor, seq);
+
 -- Outbox readers: each consumer's position (the last seq it acknowledged).
 CREATE TABLE consumer (
 	name       TEXT PRIMARY KEY,

@@ -30,6 +30,8 @@ static const struct {
 	{"pending", "confirmed"},   {"confirmed", "fulfilling"}, {"fulfilling", "shipped"},
 	{"shipped", "delivered"},   {"pending", "cancelled"},    {"confirmed", "cancelled"},
 	{"delivered", "returned"},  {"delivered", "partially_returned"},
+	/* The rest of a partly returned order may come back later. */
+	{"partially_returned", "returned"},
 };
 
 static int status_known(const char *st)
