@@ -61,7 +61,8 @@ frozen() {
 
 @test "checkout: idempotent per cart, even with other flags; nothing more is written" {
 	adr=$(address ann US NY)
-	other=$(address bob DE)
+	other=$(address ann DE)
+	theirs=$(address bob DE)
 	promos '{"code":"TEN","type":"percent","value":10}'
 	fill c1 MUG-01:1
 	run -0 --separate-stderr checkout c1 ann "$adr"
@@ -71,9 +72,15 @@ frozen() {
 	before=$(dump_store)
 	run -0 --separate-stderr checkout c1 ann "$adr"
 	[ "$output" = "$first" ]
-	SHOP_NOW=2026-11-30T08:00:00Z run -0 --separate-stderr shop-cart checkout c1 --customer bob \
+	SHOP_NOW=2026-11-30T08:00:00Z run -0 --separate-stderr shop-cart checkout c1 --customer ann \
 		--address "$other" --payment pm_other --promo TEN --promo NOPE
 	[ "$output" = "$first" ]
+	run -0 --separate-stderr shop-cart checkout c1 --customer ann --address adr_nope --payment pm
+	[ "$output" = "$first" ]
+	# Another customer does not get someone else's order.
+	run -1 --separate-stderr shop-cart checkout c1 --customer bob --address "$theirs" --payment pm
+	[ -z "$output" ]
+	cart_one_error "checkout c1: the cart was checked out as order $id by another customer"
 	# A price change since does not touch the frozen order.
 	[ "$(dump_store)" = "$before" ]
 	shop-catalog set MUG-01 price=99.00 >/dev/null
