@@ -311,9 +311,10 @@ static int merge_in(shop *s, void *ctx, jv *all)
 	if (!strcmp(m->from, m->to))
 		return err_set(&s->err, SHOP_USAGE, "merge: FROM and TO are the same cart");
 	jv from;
-	if (cart_record(s, m->from, &from) || cart_open(s, m->from, 0) || cart_open(s, m->to, 1)) {
-		if (!s->err.code)
-			jv_free(from);
+	if (cart_record(s, m->from, &from))
+		return s->err.code;
+	if (cart_open(s, m->from, 0) || cart_open(s, m->to, 1)) {
+		jv_free(from);
 		return s->err.code;
 	}
 	jv lines = jv_object_get(from, jv_string("lines"));
@@ -576,10 +577,11 @@ static int promo_check(shop *s, jv def, promo *p, shop_err *e)
 	                 strcmp(p->type, "free_shipping")))
 		return err_set(e, SHOP_DATAERR, "promotion %s: field 'type': one of percent, fixed, buy_x_get_y, free_shipping",
 		               p->code);
-	int64_t t;
-	if ((p->starts_at && clock_parse_rfc3339(p->starts_at, &t)) || (p->ends_at && clock_parse_rfc3339(p->ends_at, &t)))
+	if ((p->starts_at && clock_parse_rfc3339(p->starts_at, &p->starts_ms)) ||
+	    (p->ends_at && clock_parse_rfc3339(p->ends_at, &p->ends_ms)))
 		return err_set(e, SHOP_DATAERR, "promotion %s: starts_at and ends_at are RFC 3339 times", p->code);
-	if (p->starts_at && p->ends_at && strcmp(p->starts_at, p->ends_at) >= 0)
+	/* Instants, not texts: "13:00+02:00" is before "12:00Z". */
+	if (p->starts_at && p->ends_at && p->starts_ms >= p->ends_ms)
 		return err_set(e, SHOP_DATAERR, "promotion %s: ends_at is not after starts_at", p->code);
 	if (!strcmp(p->type, "percent")) {
 		jv v = jv_object_get(jv_copy(def), jv_string("value"));
@@ -948,11 +950,9 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 		}
 		defs = jv_array_append(defs, r); /* promos[k] points into it */
 	}
-	char now[32];
-	now_text(now);
 	if (!s->err.code) {
 		price_input in = {cur_code, lines, n, rates, promos, o->ncodes, s->shipping_flat, s->free_over,
-		                  now, ccart, o->explain};
+		                  clock_now_ms(), ccart, o->explain};
 		jv body;
 		if (!price_quote(&in, &body, &s->err)) {
 			jv qr = jv_object();

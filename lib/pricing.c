@@ -152,11 +152,11 @@ static const char *ineligible(const price_input *in, const promo *p, int64_t sub
 {
 	if (!p->known)
 		return "unknown code";
-	if (p->starts_at && strcmp(in->now, p->starts_at) < 0) {
+	if (p->starts_at && in->now_ms < p->starts_ms) {
 		snprintf(why, n, "not started (starts %s)", p->starts_at);
 		return why;
 	}
-	if (p->ends_at && strcmp(in->now, p->ends_at) >= 0) {
+	if (p->ends_at && in->now_ms >= p->ends_ms) {
 		snprintf(why, n, "ended (%s)", p->ends_at);
 		return why;
 	}

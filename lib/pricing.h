@@ -37,7 +37,8 @@ typedef struct promo {
 	jv skus;                   /* array of skus it applies to; null: all */
 	int64_t min_subtotal;      /* 0: none */
 	struct jqx *condition;     /* NULL: none */
-	const char *starts_at, *ends_at; /* NULL: open */
+	const char *starts_at, *ends_at; /* NULL: open (as given, for messages) */
+	int64_t starts_ms, ends_ms;      /* the same as instants */
 	int64_t max_uses, uses, max_per_customer, customer_uses; /* 0 max: unlimited */
 	int64_t lane;
 	int known;                 /* 0: the code is not defined */
@@ -51,7 +52,7 @@ typedef struct price_input {
 	promo *promos;        /* requested, in the order asked */
 	size_t npromos;
 	int64_t shipping_flat, free_over; /* free_over 0: never free */
-	const char *now;      /* RFC 3339, for promotion windows */
+	int64_t now_ms;       /* for promotion windows */
 	jv cart;              /* the cart record jq conditions see (borrowed) */
 	int explain;
 } price_input;

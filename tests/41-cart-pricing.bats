@@ -252,8 +252,17 @@ rejected() {
 	fill bob MUG-01:2
 	quote bob --promo B2G1
 	[ "$(applied)" = '[]' ]
-	[ "$(jq -c '[.rejected[].code]' <<<"$output")" = '["B2G1"]' ]
+	[ "$(rejected)" = '[["B2G1","nothing in the cart it takes off"]]' ]
 	[ "$(totals)" = '[2500,0,495,0,2995]' ]
+	# The same for a fixed amount on skus that are not in the cart.
+	promos '{"code":"LAMPS","type":"fixed","value":100,"skus":["LAMP-2"]}'
+	quote bob --promo LAMPS
+	[ "$(applied)" = '[]' ]
+	[ "$(rejected)" = '[["LAMPS","nothing in the cart it takes off"]]' ]
+	# And checkout refuses it.
+	adr=$(address bob US NY)
+	run -1 --separate-stderr shop-cart checkout bob --customer bob --address "$adr" --payment pm --promo B2G1
+	cart_one_error "promotion B2G1 does not apply: nothing in the cart it takes off"
 }
 
 @test "free shipping: shipping 0, the saving on the promotion as shipping_discount" {
@@ -263,6 +272,12 @@ rejected() {
 	[ "$(jq -c '.promotions' <<<"$output")" = '[{"code":"SHIP","type":"free_shipping","lane":0,"discount":0,"shipping_discount":495}]' ]
 	[ "$(shares)" = '[["MUG-01",0,[]]]' ]
 	[ "$(totals)" = '[1250,0,0,0,1250]' ]
+	# Over free_over shipping is free already: nothing to take off.
+	fill big BOOK-C:3
+	quote big --promo SHIP
+	[ "$(applied)" = '[]' ]
+	[ "$(rejected)" = '[["SHIP","shipping is free already"]]' ]
+	[ "$(totals)" = '[13500,0,0,0,13500]' ]
 }
 
 @test "free_over: shipping is free from 100.00, after discounts and before exclusive tax" {
