@@ -301,32 +301,6 @@ int inv_show(shop *s, const char *sku, shop_emit emit, void *arg)
 	return each_row(s, q, stock_record, emit, arg, NULL);
 }
 
-typedef struct where_ctx {
-	struct jqx *where;
-	shop_emit emit;
-	void *arg;
-	shop *s;
-} where_ctx;
-
-static int emit_where(void *arg, jv rec)
-{
-	where_ctx *w = arg;
-	int truth = 1;
-	if (w->where) {
-		shop_err we = {0};
-		if (jqx_test(w->where, rec, &truth, &we)) {
-			err_set(&w->s->err, we.code, "%s", we.msg);
-			jv_free(rec);
-			return 1;
-		}
-	}
-	if (!truth) {
-		jv_free(rec);
-		return 0;
-	}
-	return w->emit(w->arg, rec);
-}
-
 int inv_list(shop *s, int64_t low, const char *wh, struct jqx *where, shop_emit emit, void *arg)
 {
 	if (!shop_store(s))
@@ -339,8 +313,8 @@ int inv_list(shop *s, int64_t low, const char *wh, struct jqx *where, shop_emit 
 		return s->err.code;
 	sqlite3_bind_int64(q, 1, low);
 	store_bind_text(q, 2, wh);
-	where_ctx w = {where, emit, arg, s};
-	int rc = each_row(s, q, stock_record, emit_where, &w, NULL);
+	shop_filter f = {s, where, 0, 0, "stock of", "sku", emit, arg};
+	int rc = each_row(s, q, stock_record, shop_filter_emit, &f, NULL);
 	return s->err.code ? s->err.code : rc;
 }
 

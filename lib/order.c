@@ -322,28 +322,11 @@ int order_list(shop *s, const order_filter *f, shop_emit emit, void *arg)
 		store_bind_text(q, i + 1, binds[i]);
 	if (limit_at)
 		sqlite3_bind_int64(q, limit_at, f->limit);
-	long long shown = 0;
+	shop_filter flt = {s, f->where, f->limit, 0, "order", "id", emit, arg};
 	int step;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		jv rec;
-		if (parse_doc(q, 1, store_col_text(q, 0), &rec, &s->err))
-			break;
-		if (f->where) {
-			int truth = 0;
-			shop_err we = {0};
-			if (jqx_test(f->where, rec, &truth, &we)) {
-				err_set(&s->err, we.code, "order %s: %s", store_col_text(q, 0), we.msg);
-				jv_free(rec);
-				break;
-			}
-			if (!truth) {
-				jv_free(rec);
-				continue;
-			}
-		}
-		if (emit(arg, rec))
-			break;
-		if (f->limit > 0 && ++shown >= f->limit)
+		if (parse_doc(q, 1, store_col_text(q, 0), &rec, &s->err) || shop_filter_emit(&flt, rec))
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)

@@ -8,6 +8,7 @@
 
 #include "base/cfg.h"
 #include "base/clock.h"
+#include "base/jqx.h"
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
@@ -59,6 +60,31 @@ static const cfg_schema shop_schema[] = {
 	{"cart.max_qty", CFG_INT},
 	{NULL, 0},
 };
+
+int shop_filter_emit(void *arg, jv rec)
+{
+	shop_filter *f = arg;
+	if (f->where) {
+		int truth = 0;
+		shop_err we = {0};
+		if (jqx_test(f->where, rec, &truth, &we)) {
+			const char *k = f->key ? rec_str(rec, f->key, &we) : NULL;
+			if (k)
+				err_set(&f->s->err, we.code, "%s %s: %s", f->what, k, we.msg);
+			else
+				err_set(&f->s->err, we.code, "%s", we.msg);
+			jv_free(rec);
+			return 1;
+		}
+		if (!truth) {
+			jv_free(rec);
+			return 0;
+		}
+	}
+	if (f->emit(f->arg, rec))
+		return 1;
+	return f->limit > 0 && ++f->shown >= f->limit;
+}
 
 void shop_note(shop *s, const char *fmt, ...)
 {

@@ -47,6 +47,21 @@ typedef struct shop {
  * return nonzero to stop early. */
 typedef int (*shop_emit)(void *arg, jv rec);
 
+/* A filter between a listing and its emit: records for which where (may
+ * be NULL) is not true are dropped, and after limit records (0: none) the
+ * listing stops. A runtime error of where stops it too, recorded in s->err
+ * as "WHAT KEY-VALUE: message" (what and key name the record, e.g. "order"
+ * and "id"). Pass shop_filter_emit as the emit and the filter as its arg. */
+typedef struct shop_filter {
+	shop *s;
+	struct jqx *where;
+	long long limit, shown;
+	const char *what, *key;
+	shop_emit emit;
+	void *arg;
+} shop_filter;
+int shop_filter_emit(void *arg, jv rec);
+
 /* The warehouse with this id, or NULL. */
 const warehouse *shop_warehouse(const shop *s, const char *id);
 
