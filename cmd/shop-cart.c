@@ -243,14 +243,4 @@ static const cli_cmd cmds[] = {
 	{NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
-static const cli_tool tool = {
-	"shop-cart",
-	"carts, addresses, promotions, quotes and checkout",
-	shop_global_opts,
-	cmds,
-};
-
-int main(int argc, char **argv)
-{
-	return shop_main(&tool, argc, argv);
-}
+SHOP_MAIN("shop-cart", "carts, addresses, promotions, quotes and checkout", cmds)

@@ -279,14 +279,4 @@ static const cli_cmd cmds[] = {
 	{NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
-static const cli_tool tool = {
-	"shop-catalog",
-	"products, variants and images of the shop's catalog",
-	shop_global_opts,
-	cmds,
-};
-
-int main(int argc, char **argv)
-{
-	return shop_main(&tool, argc, argv);
-}
+SHOP_MAIN("shop-catalog", "products, variants and images of the shop's catalog", cmds)

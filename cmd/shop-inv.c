@@ -417,14 +417,4 @@ static const cli_cmd cmds[] = {
 	{NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
-static const cli_tool tool = {
-	"shop-inv",
-	"stock per SKU per warehouse, reservations with expiry, the ledger",
-	shop_global_opts,
-	cmds,
-};
-
-int main(int argc, char **argv)
-{
-	return shop_main(&tool, argc, argv);
-}
+SHOP_MAIN("shop-inv", "stock per SKU per warehouse, reservations with expiry, the ledger", cmds)

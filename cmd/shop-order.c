@@ -293,14 +293,4 @@ static const cli_cmd cmds[] = {
 	{NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
-static const cli_tool tool = {
-	"shop-order",
-	"orders, their status machine, the outbox of events, and the trace",
-	shop_global_opts,
-	cmds,
-};
-
-int main(int argc, char **argv)
-{
-	return shop_main(&tool, argc, argv);
-}
+SHOP_MAIN("shop-order", "orders, their status machine, the outbox of events, and the trace", cmds)

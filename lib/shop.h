@@ -69,6 +69,14 @@ const warehouse *shop_warehouse(const shop *s, const char *id);
 int shop_main(const cli_tool *t, int argc, char **argv);
 extern const cli_opt shop_global_opts[];
 
+/* The main of a program: its name, one line about it, its commands. */
+#define SHOP_MAIN(name, summary, commands)                                          \
+	static const cli_tool shop_tool_ = {name, summary, shop_global_opts, commands}; \
+	int main(int argc, char **argv)                                                 \
+	{                                                                               \
+		return shop_main(&shop_tool_, argc, argv);                                  \
+	}
+
 /* The store, opened (and created or migrated) on first use; NULL with
  * s->err set. */
 struct store *shop_store(shop *s);
