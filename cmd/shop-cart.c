@@ -140,16 +140,20 @@ static int cmd_promo_add(void *ctx, cli_args *a)
 		return err_set(&s->err, SHOP_USAGE, "promo add: promotion records on stdin");
 	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
 	jv all = jv_array();
+	size_t *lines = NULL, n = 0;
 	jv rec;
 	int got;
-	while ((got = jsonl_next(r, &rec, &s->err)) > 0)
+	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
 		all = jv_array_append(all, rec);
-	jsonl_reader_free(r);
-	if (got < 0) {
-		jv_free(all);
-		return s->err.code;
+		lines = xrealloc(lines, (n + 1) * sizeof *lines);
+		lines[n++] = jsonl_lineno(r);
 	}
-	return promo_add_all(s, all, NULL, NULL, out, NULL);
+	jsonl_reader_free(r);
+	int rc = got < 0 ? s->err.code : promo_add_all(s, all, line_label, lines, out, NULL);
+	if (got < 0)
+		jv_free(all);
+	free(lines);
+	return rc;
 }
 
 static int cmd_promo_ls(void *ctx, cli_args *a)

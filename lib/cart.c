@@ -643,11 +643,16 @@ static void promo_free(promo *p)
 	p->condition = NULL;
 }
 
+typedef struct promo_batch {
+	jv defs;
+	const char *(*label)(void *, size_t);
+	void *larg;
+} promo_batch;
+
 static int promo_put(shop *s, void *ctx, jv *all)
 {
-	jv defs = *(jv *)ctx;
-	const char *(*label)(void *, size_t) = NULL;
-	(void)label;
+	promo_batch *b = ctx;
+	jv defs = b->defs;
 	char now[32];
 	now_text(now);
 	jv_array_foreach(defs, i, def)
@@ -685,7 +690,7 @@ static int promo_put(shop *s, void *ctx, jv *all)
 		if (pe.code) {
 			char where[32];
 			snprintf(where, sizeof where, "record %d", i + 1);
-			err_set(&s->err, pe.code, "%s: %s", where, pe.msg);
+			err_set(&s->err, pe.code, "%s: %s", b->label ? b->label(b->larg, (size_t)i) : where, pe.msg);
 		}
 		jv_free(def);
 	}
@@ -722,14 +727,13 @@ static int promo_record(shop *s, const char *code, jv *out, int64_t *uses)
 
 int promo_add_all(shop *s, jv defs, const char *(*label)(void *, size_t), void *larg, shop_emit emit, void *arg)
 {
-	(void)label;
-	(void)larg;
 	if (!shop_store(s) || store_begin(s->st, &s->err)) {
 		jv_free(defs);
 		return s->err.code;
 	}
 	jv codes = jv_array();
-	if (promo_put(s, &defs, &codes) || store_commit(s->st, &s->err)) {
+	promo_batch b = {defs, label, larg};
+	if (promo_put(s, &b, &codes) || store_commit(s->st, &s->err)) {
 		store_rollback(s->st);
 		jv_free(codes);
 		jv_free(defs);

@@ -210,7 +210,7 @@ frozen() {
 		{"code":"ALSO","type":"fixed","value":100}
 	EOF
 	[ -z "$output" ]
-	cart_one_error "record 2: promotion BAD: field 'value'"
+	cart_one_error "stdin:2: promotion BAD: field 'value'"
 	run -65 --separate-stderr shop-cart promo add <<-'EOF'
 		{"code":"GOOD","type":"percent","value":10}
 		not json
