@@ -133,6 +133,8 @@ int cli_parse_tool(const cli_tool *t, int argc, char **argv, const cli_cmd **cmd
 	const cli_cmd *cmd = NULL;
 	const cli_opt *tabs[3] = {t->global, NULL, NULL};
 	int help = 0, version = 0, dashdash = 0;
+	const cli_cmd *group = NULL; /* the first command of a group word seen alone */
+	const char *group_word = NULL;
 	for (int i = 1; i < argc; i++) {
 		char *s = argv[i];
 		if (dashdash || is_operand(s)) {
@@ -140,19 +142,18 @@ int cli_parse_tool(const cli_tool *t, int argc, char **argv, const cli_cmd **cmd
 				int words = 0;
 				cmd = find_cmd(t, argv, i, argc, &words);
 				if (!cmd) {
-					/* A group word ("image") without its sub-command. */
+					if (group)
+						return err_set(e, SHOP_USAGE, "unknown command '%s %s' (try --help)", group_word, s);
+					/* A group word ("image") without its sub-command: an
+					 * error, unless --help comes (before or after). */
 					size_t n = strlen(s);
-					for (const cli_cmd *c = t->cmds; c->name; c++)
-						if (!strncmp(c->name, s, n) && c->name[n] == ' ') {
-							if (help) {
-								tool_usage(t);
-								*done = 1;
-								return 0;
-							}
-							return err_set(e, SHOP_USAGE, "'%s' needs a sub-command, e.g. '%s' (try --help)",
-							               s, c->name);
-						}
-					return err_set(e, SHOP_USAGE, "unknown command '%s' (try --help)", s);
+					for (const cli_cmd *c = t->cmds; c->name && !group; c++)
+						if (!strncmp(c->name, s, n) && c->name[n] == ' ')
+							group = c;
+					if (!group)
+						return err_set(e, SHOP_USAGE, "unknown command '%s' (try --help)", s);
+					group_word = s;
+					continue;
 				}
 				tabs[1] = cmd->opts;
 				i += words - 1;
@@ -226,6 +227,8 @@ int cli_parse_tool(const cli_tool *t, int argc, char **argv, const cli_cmd **cmd
 		*done = 1;
 		return 0;
 	}
+	if (group)
+		return err_set(e, SHOP_USAGE, "'%s' needs a sub-command, e.g. '%s' (try --help)", group_word, group->name);
 	if (!cmd)
 		return err_set(e, SHOP_USAGE, "missing command (try --help)");
 	if (a->argc < cmd->min_args)
