@@ -277,3 +277,13 @@ refused_import() {
 	run -0 --separate-stderr shop-catalog list --version
 	[ "$output" = "shop-catalog 0.1.0" ]
 }
+
+@test "a group word: alone 64, with --help the usage, with an unknown sub-command 64 naming it" {
+	run -64 --separate-stderr shop-catalog image
+	[ "$stderr" = "shop-catalog: 'image' needs a sub-command, e.g. 'image add' (try --help)" ]
+	run -0 --separate-stderr shop-catalog image --help
+	[[ ${lines[0]} == "usage: shop-catalog"* ]]
+	run -64 --separate-stderr shop-catalog image frob
+	[ "$stderr" = "shop-catalog: unknown command 'image frob' (try --help)" ]
+	[ -z "$output" ]
+}
