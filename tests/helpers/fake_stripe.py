@@ -1,0 +1,997 @@
+#!/usr/bin/python3
+"""fake_stripe: a small stateful Stripe look-alike on 127.0.0.1 for the tests.
+
+    fake_stripe.py --port-file FILE --key-env NAME [--pid-file FILE]
+                   [--now EPOCH] [--verbose]
+
+The secret key is read from the environment variable NAME (never from argv)
+and is never printed or logged. Binds an ephemeral port, writes it to the
+port file atomically, then serves until killed. Standard library only; run
+it with /usr/bin/python3.
+
+API (form-encoded bodies, JSON answers shaped like Stripe's), HTTP Basic
+with the key as user name, or "Authorization: Bearer KEY":
+
+    POST /v1/payment_intents                 amount currency payment_method
+         capture_method confirm metadata[..] description payment_method_types[]
+    POST /v1/payment_intents/{id}/confirm    payment_method
+    POST /v1/payment_intents/{id}/capture    amount_to_capture (rest released)
+    POST /v1/payment_intents/{id}/cancel     cancellation_reason
+    GET  /v1/payment_intents/{id}
+    POST /v1/refunds                         payment_intent|charge amount reason
+    GET  /v1/refunds/{id}, GET /v1/charges/{id}
+    GET  /v1/balance_transactions            limit starting_after type source
+
+Test payment methods: pm_card_visa, pm_card_mastercard, pm_card_amex (ok),
+pm_card_chargeDeclined (card_declined/generic_decline),
+pm_card_chargeDeclinedInsufficientFunds (card_declined/insufficient_funds),
+pm_card_chargeDeclinedExpiredCard (expired_card),
+pm_card_chargeDeclinedProcessingError (processing_error),
+pm_card_authenticationRequired (status requires_action).
+
+Idempotency-Key (POST only, 1..255 chars), as Stripe documents it: the
+first result of a request that reached its endpoint (2xx, 402 declines,
+400 state errors) is stored and replayed byte for byte, with
+"Idempotent-Replayed: true", to any request with the same key, method, path
+and parameters. Parameter validation errors, 401s and injected faults are
+not stored, so a corrected or retried request executes. Same key with other
+parameters: 400 idempotency_error. Same key while the first request is still
+executing: 409 (code idempotency_key_in_use).
+
+Control endpoints (no auth; never counted, never consume a fault):
+
+    POST /_fault  JSON object or list of objects, each consumed by the next
+                  "count" (default 1) API requests, in order:
+        {"status": 500}                    answer 500 api_error, not processed
+        {"status": 429, "retry_after": 1}  answer 429 rate_limit + Retry-After
+        {"delay_ms": M}                    sleep M ms (holding the key), then
+                                           process and answer
+        {"delay_ms": M, "process": false}  sleep, then close: no processing
+        {"commit_then_drop": true}         process, store under the key, then
+                                           close the connection, no answer
+        {"drop": true}                     close at once, no processing
+        "path": "/capture"                 only requests whose path contains it
+        "body": {...}                      the body of a "status" fault
+    POST /_reset  forget intents, refunds, keys, faults, counters
+    GET  /_stats  {"requests": {"POST /v1/payment_intents/{id}/capture": n},
+                   "executed": {"payment_intents", "declines", "confirms",
+                                "captures", "cancels", "refunds"},
+                   "replayed", "faults_applied", "unauthorized",
+                   "idempotency_keys", "faults_pending",
+                   "payment_intents": [{id, status, amount, amount_capturable,
+                      amount_received, amount_refunded, currency, metadata,
+                      captures, refunds: [re_...]}]}
+"""
+import argparse
+import base64
+import hmac
+import json
+import os
+import random
+import re
+import string
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+API_VERSION = "2024-06-20"
+
+CURRENCIES = {
+    "aud", "bgn", "brl", "cad", "chf", "cny", "czk", "dkk", "eur", "gbp", "hkd",
+    "huf", "inr", "isk", "jpy", "krw", "mxn", "nok", "nzd", "pln", "ron", "sek",
+    "sgd", "try", "usd", "zar",
+}
+
+# payment method -> None (approved), "action" or the decline error fields
+METHODS = {
+    "pm_card_visa": None,
+    "pm_card_mastercard": None,
+    "pm_card_amex": None,
+    "pm_card_authenticationRequired": "action",
+    "pm_card_chargeDeclined": {
+        "code": "card_declined", "decline_code": "generic_decline",
+        "message": "Your card was declined."},
+    "pm_card_chargeDeclinedInsufficientFunds": {
+        "code": "card_declined", "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds."},
+    "pm_card_chargeDeclinedExpiredCard": {
+        "code": "expired_card", "decline_code": "expired_card", "param": "exp_month",
+        "message": "Your card has expired."},
+    "pm_card_chargeDeclinedProcessingError": {
+        "code": "processing_error",
+        "message": "An error occurred while processing your card. Try again in a little bit."},
+}
+
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
+              "requires_action", "processing")
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+# -- errors ------------------------------------------------------------------
+
+class StripeError(Exception):
+    """An error answer. store: whether the endpoint had begun executing, so
+    that Stripe would save the result under the request's Idempotency-Key."""
+
+    def __init__(self, status, type_, message, code=None, param=None, store=True, **extra):
+        super().__init__(message)
+        self.status = status
+        self.store = store
+        err = {"type": type_, "message": message}
+        if code:
+            err["code"] = code
+            err["doc_url"] = "https://stripe.com/docs/error-codes/" + code.replace("_", "-")
+        if param:
+            err["param"] = param
+        err.update(extra)
+        self.body = {"error": {k: err[k] for k in sorted(err)}}
+
+
+def param_error(param, message, code="parameter_invalid"):
+    return StripeError(400, "invalid_request_error", message, code, param, store=False)
+
+
+def missing(name, store=False, **kw):
+    return StripeError(404, "invalid_request_error", "No such %s" % name,
+                       "resource_missing", store=store, **kw)
+
+
+def unexpected_state(pi, verb, allowed):
+    return StripeError(
+        400, "invalid_request_error",
+        "This PaymentIntent could not be %s because it has a status of %s. Only a "
+        "PaymentIntent with one of the following statuses may be %s: %s."
+        % (verb, pi["status"], verb, ", ".join(allowed)),
+        "payment_intent_unexpected_state", payment_intent=None)
+
+
+# -- form parameters ---------------------------------------------------------
+
+KEY_RX = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)\Z")
+
+
+def parse_form(raw):
+    """Stripe-style form: a[b]=1 nests, a[]=x appends. Returns (params, pairs)."""
+    try:
+        text = raw.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
+                          errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise param_error(None, "Invalid request: the body is not valid UTF-8 form data.")
+    params = {}
+    for k, v in pairs:
+        m = KEY_RX.match(k)
+        if not m:
+            raise param_error(k, "Invalid parameter name: %s" % k)
+        parts = [m.group(1)] + re.findall(r"\[([^\[\]]*)\]", m.group(2))
+        node = params
+        for i, p in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if p != "":
+                    raise param_error(parts[0], "Invalid array: %s" % k)
+                if last:
+                    node.append(v)
+                else:
+                    node.append({})
+                    node = node[-1]
+                continue
+            nxt = parts[i + 1] if not last else None
+            if last:
+                node[p] = v
+            else:
+                want = list if nxt == "" else dict
+                if not isinstance(node.get(p), want):
+                    node[p] = want()
+                node = node[p]
+    return params, pairs
+
+
+def allow(params, names):
+    for k in params:
+        if k not in names:
+            raise param_error(k, "Received unknown parameter: %s" % k, "parameter_unknown")
+
+
+def get_int(params, name, required=False, minimum=1, maximum=99999999):
+    v = params.get(name)
+    if v is None or v == "":
+        if required:
+            raise param_error(name, "Missing required param: %s." % name, "parameter_missing")
+        return None
+    if not isinstance(v, str) or not re.fullmatch(r"-?[0-9]{1,18}", v):
+        raise param_error(name, "Invalid integer: %s" % (v if isinstance(v, str) else name),
+                          "parameter_invalid_integer")
+    n = int(v)
+    if n < minimum:
+        raise param_error(name, "This value must be greater than or equal to %d." % minimum,
+                          "amount_too_small" if name.startswith("amount") else "parameter_invalid_integer")
+    if n > maximum:
+        raise param_error(name, "This value must be less than or equal to %d." % maximum,
+                          "amount_too_large" if name.startswith("amount") else "parameter_invalid_integer")
+    return n
+
+
+def get_str(params, name, required=False, choices=None):
+    v = params.get(name)
+    if v is None:
+        if required:
+            raise param_error(name, "Missing required param: %s." % name, "parameter_missing")
+        return None
+    if not isinstance(v, str):
+        raise param_error(name, "Invalid string: %s" % name)
+    if choices is not None and v not in choices:
+        raise param_error(name, "Invalid %s: must be one of %s" % (name, ", ".join(choices)))
+    return v
+
+
+def get_bool(params, name):
+    v = get_str(params, name)
+    if v is None:
+        return None
+    if v not in ("true", "false"):
+        raise param_error(name, "Invalid boolean: %s" % v)
+    return v == "true"
+
+
+def get_metadata(params):
+    v = params.get("metadata")
+    if v is None or v == "":
+        return {}
+    if not isinstance(v, dict):
+        raise param_error("metadata", "Invalid object")
+    if len(v) > 50:
+        raise param_error("metadata", "Metadata can have at most 50 keys.")
+    for k, val in v.items():
+        if not isinstance(val, str):
+            raise param_error("metadata[%s]" % k, "Invalid string")
+        if len(k) > 40:
+            raise param_error("metadata", "Metadata keys can be at most 40 characters.")
+        if len(val) > 500:
+            raise param_error("metadata[%s]" % k, "Metadata values can be at most 500 characters.")
+    return dict(v)
+
+
+def get_expand(params, allowed):
+    v = params.get("expand")
+    if v is None:
+        return set()
+    if not isinstance(v, list):
+        raise param_error("expand", "Invalid array")
+    for e in v:
+        if e not in allowed:
+            raise param_error("expand", "This property cannot be expanded (%s)." % e)
+    return set(v)
+
+
+# -- state -------------------------------------------------------------------
+
+def obj(id_, kind, **fields):
+    """Stripe's field order: id, object, then the rest alphabetically."""
+    out = {"id": id_, "object": kind}
+    for k in sorted(fields):
+        out[k] = fields[k]
+    return out
+
+
+class State:
+    def __init__(self, now):
+        self.lock = threading.Lock()
+        self.fixed_now = now
+        self.seq = 0          # ids stay unique across resets
+        self.rng = random.Random()
+        self.reset()
+
+    def reset(self):
+        self.faults = []
+        self.requests = {}
+        self.executed = {"payment_intents": 0, "declines": 0, "confirms": 0,
+                         "captures": 0, "cancels": 0, "refunds": 0}
+        self.replayed = 0
+        self.faults_applied = 0
+        self.unauthorized = 0
+        self.keys = {}
+        self.intents = {}     # id -> dict (insertion order = creation order)
+        self.charges = {}
+        self.refunds = {}
+        self.txns = []        # balance transactions, oldest first
+
+    def now(self):
+        return self.fixed_now if self.fixed_now is not None else int(time.time())
+
+    def new_id(self, prefix):
+        self.seq += 1
+        tail = "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(14))
+        return "%s_3Fk%06d%s" % (prefix, self.seq, tail)
+
+    def take_fault(self, path):
+        with self.lock:
+            for f in self.faults:
+                if f.get("path") is not None and f["path"] not in path:
+                    continue
+                f["left"] -= 1
+                if f["left"] <= 0:
+                    self.faults.remove(f)
+                self.faults_applied += 1
+                return f
+        return None
+
+    # -- views
+
+    def pi_view(self, pi, expand=()):
+        ch = pi["latest_charge"]
+        if ch and "latest_charge" in expand:
+            ch = self.charge_view(self.charges[ch])
+        return obj(
+            pi["id"], "payment_intent",
+            amount=pi["amount"],
+            amount_capturable=pi["amount_capturable"],
+            amount_received=pi["amount_received"],
+            canceled_at=pi["canceled_at"],
+            cancellation_reason=pi["cancellation_reason"],
+            capture_method=pi["capture_method"],
+            client_secret=pi["id"] + "_secret_" + pi["secret"],
+            confirmation_method="automatic",
+            created=pi["created"],
+            currency=pi["currency"],
+            description=pi["description"],
+            last_payment_error=pi["last_payment_error"],
+            latest_charge=ch,
+            livemode=False,
+            metadata=dict(pi["metadata"]),
+            next_action=({"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
+                         if pi["status"] == "requires_action" else None),
+            payment_method=pi["payment_method"],
+            payment_method_types=["card"],
+            status=pi["status"],
+        )
+
+    def charge_view(self, ch):
+        return obj(
+            ch["id"], "charge",
+            amount=ch["amount"],
+            amount_captured=ch["amount_captured"],
+            amount_refunded=ch["amount_refunded"],
+            balance_transaction=ch["balance_transaction"],
+            captured=ch["captured"],
+            created=ch["created"],
+            currency=ch["currency"],
+            failure_code=ch["failure_code"],
+            failure_message=ch["failure_message"],
+            livemode=False,
+            metadata=dict(ch["metadata"]),
+            paid=ch["status"] == "succeeded",
+            payment_intent=ch["payment_intent"],
+            payment_method=ch["payment_method"],
+            refunded=ch["captured"] and ch["amount_refunded"] >= ch["amount_captured"],
+            status=ch["status"],
+        )
+
+    def refund_view(self, re_):
+        return obj(re_["id"], "refund", **{k: v for k, v in re_.items() if k != "id"})
+
+    # -- ledger
+
+    def add_txn(self, amount, currency, source, type_):
+        t = obj(self.new_id("txn"), "balance_transaction",
+                amount=amount, available_on=self.now(), created=self.now(),
+                currency=currency, description=None, fee=0, fee_details=[],
+                net=amount, reporting_category=type_, source=source,
+                status="available", type=type_)
+        self.txns.append(t)
+        return t["id"]
+
+    def refunded(self, pi):
+        return sum(self.refunds[r]["amount"] for r in pi["refunds"])
+
+
+# -- endpoints (run with the state lock held) --------------------------------
+
+def find_pi(st, pid):
+    pi = st.intents.get(pid)
+    if pi is None:
+        raise missing("payment_intent: '%s'" % pid, param="intent")
+    return pi
+
+
+def confirm(st, pi, pm):
+    """Confirms pi with payment method pm. Declines raise a stored 402."""
+    pi["payment_method"] = pm
+    outcome = METHODS[pm]
+    if outcome == "action":
+        pi["status"] = "requires_action"
+        return
+    ch = {"id": st.new_id("ch"), "amount": pi["amount"], "amount_captured": 0,
+          "amount_refunded": 0, "balance_transaction": None, "captured": False,
+          "created": st.now(), "currency": pi["currency"], "failure_code": None,
+          "failure_message": None, "metadata": dict(pi["metadata"]),
+          "payment_intent": pi["id"], "payment_method": pm, "status": "succeeded"}
+    st.charges[ch["id"]] = ch
+    pi["latest_charge"] = ch["id"]
+    if outcome is not None:
+        ch["status"] = "failed"
+        ch["failure_code"] = outcome["code"]
+        ch["failure_message"] = outcome["message"]
+        err = dict(outcome)
+        err.update(type="card_error", charge=ch["id"],
+                   doc_url="https://stripe.com/docs/error-codes/" + outcome["code"].replace("_", "-"),
+                   payment_method={"id": pm, "object": "payment_method", "type": "card"})
+        pi["status"] = "requires_payment_method"
+        pi["payment_method"] = None
+        pi["last_payment_error"] = {k: err[k] for k in sorted(err)}
+        st.executed["declines"] += 1
+        e = StripeError(402, "card_error", outcome["message"], store=True)
+        err["payment_intent"] = st.pi_view(pi)
+        e.body = {"error": {k: err[k] for k in sorted(err)}}
+        raise e
+    pi["last_payment_error"] = None
+    if pi["capture_method"] == "manual":
+        pi["status"] = "requires_capture"
+        pi["amount_capturable"] = pi["amount"]
+    else:
+        capture(st, pi, pi["amount"])
+
+
+def capture(st, pi, amount):
+    ch = st.charges[pi["latest_charge"]]
+    pi["status"] = "succeeded"
+    pi["amount_capturable"] = 0
+    pi["amount_received"] = amount
+    ch["captured"] = True
+    ch["amount_captured"] = amount
+    ch["balance_transaction"] = st.add_txn(amount, pi["currency"], ch["id"], "charge")
+
+
+def ep_create(st, p):
+    allow(p, {"amount", "currency", "payment_method", "capture_method", "confirm", "metadata",
+              "description", "payment_method_types", "expand", "receipt_email",
+              "statement_descriptor", "statement_descriptor_suffix", "return_url",
+              "off_session", "customer"})
+    amount = get_int(p, "amount", required=True)
+    cur = get_str(p, "currency", required=True).lower()
+    if cur not in CURRENCIES:
+        raise param_error("currency", "Invalid currency: %s." % cur)
+    cm = get_str(p, "capture_method", choices=("automatic", "automatic_async", "manual")) or "automatic"
+    do_confirm = get_bool(p, "confirm") or False
+    pm = get_str(p, "payment_method")
+    if pm is not None and pm not in METHODS:
+        raise param_error("payment_method", "No such PaymentMethod: '%s'" % pm, "resource_missing")
+    if do_confirm and pm is None:
+        raise param_error("payment_method", "You cannot confirm this PaymentIntent because it's "
+                          "missing a payment method.", "payment_intent_unexpected_state")
+    types = p.get("payment_method_types")
+    if types is not None and (not isinstance(types, list) or any(t != "card" for t in types)):
+        raise param_error("payment_method_types", "The only payment method type supported here is card.")
+    desc = get_str(p, "description")
+    meta = get_metadata(p)
+    expand = get_expand(p, {"latest_charge"})
+    pi = {"id": st.new_id("pi"), "secret": "".join(st.rng.choice(string.ascii_letters) for _ in range(24)),
+          "amount": amount, "amount_capturable": 0, "amount_received": 0,
+          "canceled_at": None, "cancellation_reason": None, "capture_method": cm,
+          "created": st.now(), "currency": cur, "description": desc,
+          "last_payment_error": None, "latest_charge": None, "metadata": meta,
+          "payment_method": pm, "status": "requires_confirmation" if pm else "requires_payment_method",
+          "captures": 0, "refunds": []}
+    st.intents[pi["id"]] = pi
+    st.executed["payment_intents"] += 1
+    if do_confirm:
+        confirm(st, pi, pm)
+    return 200, st.pi_view(pi, expand)
+
+
+def ep_retrieve(st, p, pid):
+    allow(p, {"expand", "client_secret"})
+    expand = get_expand(p, {"latest_charge"})
+    return 200, st.pi_view(find_pi(st, pid), expand)
+
+
+def ep_confirm(st, p, pid):
+    allow(p, {"payment_method", "expand", "return_url", "off_session", "receipt_email"})
+    pm = get_str(p, "payment_method")
+    if pm is not None and pm not in METHODS:
+        raise param_error("payment_method", "No such PaymentMethod: '%s'" % pm, "resource_missing")
+    expand = get_expand(p, {"latest_charge"})
+    pi = find_pi(st, pid)
+    if pi["status"] not in CONFIRMABLE:
+        raise with_pi(st, unexpected_state(pi, "confirmed", CONFIRMABLE), pi)
+    pm = pm or pi["payment_method"]
+    if pm is None:
+        raise param_error("payment_method", "You cannot confirm this PaymentIntent because it's "
+                          "missing a payment method.", "payment_intent_unexpected_state")
+    st.executed["confirms"] += 1
+    confirm(st, pi, pm)
+    return 200, st.pi_view(pi, expand)
+
+
+def with_pi(st, e, pi):
+    e.body["error"]["payment_intent"] = st.pi_view(pi)
+    e.body = {"error": {k: e.body["error"][k] for k in sorted(e.body["error"])}}
+    return e
+
+
+def ep_capture(st, p, pid):
+    allow(p, {"amount_to_capture", "metadata", "expand", "statement_descriptor",
+              "statement_descriptor_suffix"})
+    amount = get_int(p, "amount_to_capture")
+    meta = get_metadata(p) if "metadata" in p else None
+    expand = get_expand(p, {"latest_charge"})
+    pi = find_pi(st, pid)
+    if pi["status"] != "requires_capture":
+        raise with_pi(st, unexpected_state(pi, "captured", ("requires_capture",)), pi)
+    if amount is None:
+        amount = pi["amount_capturable"]
+    if amount > pi["amount_capturable"]:
+        raise with_pi(st, StripeError(
+            400, "invalid_request_error",
+            "The amount_to_capture (%d) must be less than or equal to the amount_capturable (%d)."
+            % (amount, pi["amount_capturable"]), "amount_too_large", "amount_to_capture",
+            payment_intent=None), pi)
+    if meta is not None:
+        pi["metadata"].update(meta)
+    capture(st, pi, amount)
+    pi["captures"] += 1
+    st.executed["captures"] += 1
+    return 200, st.pi_view(pi, expand)
+
+
+def ep_cancel(st, p, pid):
+    allow(p, {"cancellation_reason", "expand"})
+    reason = get_str(p, "cancellation_reason",
+                     choices=("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
+    expand = get_expand(p, {"latest_charge"})
+    pi = find_pi(st, pid)
+    if pi["status"] not in CANCELABLE:
+        e = unexpected_state(pi, "canceled", CANCELABLE)
+        e.body["error"]["message"] = (
+            "You cannot cancel this PaymentIntent because it has a status of %s. Only a "
+            "PaymentIntent with one of the following statuses may be canceled: %s."
+            % (pi["status"], ", ".join(CANCELABLE)))
+        raise with_pi(st, e, pi)
+    pi["status"] = "canceled"
+    pi["amount_capturable"] = 0
+    pi["canceled_at"] = st.now()
+    pi["cancellation_reason"] = reason
+    st.executed["cancels"] += 1
+    return 200, st.pi_view(pi, expand)
+
+
+def ep_refund(st, p):
+    allow(p, {"payment_intent", "charge", "amount", "reason", "metadata", "expand"})
+    pid = get_str(p, "payment_intent")
+    chid = get_str(p, "charge")
+    if pid is None and chid is None:
+        raise param_error("payment_intent", "One of the following params should be provided "
+                          "for this request: payment_intent or charge.", "parameter_missing")
+    amount = get_int(p, "amount")
+    reason = get_str(p, "reason", choices=("duplicate", "fraudulent", "requested_by_customer"))
+    meta = get_metadata(p)
+    get_expand(p, set())
+    if pid is not None:
+        pi = st.intents.get(pid)
+        if pi is None:
+            raise missing("payment_intent: '%s'" % pid, param="payment_intent")
+    else:
+        ch = st.charges.get(chid)
+        if ch is None:
+            raise missing("charge: '%s'" % chid, param="charge")
+        pi = st.intents[ch["payment_intent"]]
+        if pi["latest_charge"] != chid:
+            raise StripeError(400, "invalid_request_error",
+                              "Charge %s has not been captured." % chid, "charge_not_refundable")
+    if pi["status"] != "succeeded":
+        raise StripeError(400, "invalid_request_error",
+                          "This PaymentIntent (%s) does not have a successful charge to refund."
+                          % pi["id"], "payment_intent_unexpected_state")
+    ch = st.charges[pi["latest_charge"]]
+    left = pi["amount_received"] - st.refunded(pi)
+    if left <= 0:
+        raise StripeError(400, "invalid_request_error",
+                          "Charge %s has already been refunded." % ch["id"], "charge_already_refunded")
+    if amount is None:
+        amount = left
+    if amount > left:
+        raise StripeError(400, "invalid_request_error",
+                          "Refund amount (%d) is greater than unrefunded amount on charge (%d)"
+                          % (amount, left), "amount_too_large", "amount")
+    rid = st.new_id("re")
+    r = {"id": rid, "amount": amount,
+         "balance_transaction": st.add_txn(-amount, pi["currency"], rid, "refund"),
+         "charge": ch["id"], "created": st.now(), "currency": pi["currency"],
+         "metadata": meta, "payment_intent": pi["id"], "reason": reason, "status": "succeeded"}
+    st.refunds[rid] = r
+    pi["refunds"].append(rid)
+    ch["amount_refunded"] += amount
+    st.executed["refunds"] += 1
+    return 200, st.refund_view(r)
+
+
+def ep_refund_get(st, p, rid):
+    allow(p, {"expand"})
+    r = st.refunds.get(rid)
+    if r is None:
+        raise missing("refund: '%s'" % rid, param="id")
+    return 200, st.refund_view(r)
+
+
+def ep_charge_get(st, p, cid):
+    allow(p, {"expand"})
+    c = st.charges.get(cid)
+    if c is None:
+        raise missing("charge: '%s'" % cid, param="id")
+    return 200, st.charge_view(c)
+
+
+def ep_txns(st, p):
+    allow(p, {"limit", "starting_after", "type", "source", "expand"})
+    limit = get_int(p, "limit", minimum=1, maximum=100) or 10
+    after = get_str(p, "starting_after")
+    type_ = get_str(p, "type")
+    source = get_str(p, "source")
+    rows = [t for t in reversed(st.txns)
+            if (type_ is None or t["type"] == type_) and (source is None or t["source"] == source)]
+    if after is not None:
+        ids = [t["id"] for t in rows]
+        if after not in ids:
+            raise missing("balance_transaction: '%s'" % after, param="starting_after")
+        rows = rows[ids.index(after) + 1:]
+    return 200, {"object": "list", "data": [dict(t) for t in rows[:limit]],
+                 "has_more": len(rows) > limit, "url": "/v1/balance_transactions"}
+
+
+ID = r"([A-Za-z0-9_]{1,255})"
+API = [
+    ("POST", re.compile(r"/v1/payment_intents\Z"), ep_create),
+    ("GET", re.compile(r"/v1/payment_intents/%s\Z" % ID), ep_retrieve),
+    ("POST", re.compile(r"/v1/payment_intents/%s/confirm\Z" % ID), ep_confirm),
+    ("POST", re.compile(r"/v1/payment_intents/%s/capture\Z" % ID), ep_capture),
+    ("POST", re.compile(r"/v1/payment_intents/%s/cancel\Z" % ID), ep_cancel),
+    ("POST", re.compile(r"/v1/refunds\Z"), ep_refund),
+    ("GET", re.compile(r"/v1/refunds/%s\Z" % ID), ep_refund_get),
+    ("GET", re.compile(r"/v1/charges/%s\Z" % ID), ep_charge_get),
+    ("GET", re.compile(r"/v1/balance_transactions\Z"), ep_txns),
+]
+
+
+def endpoint_name(method, path):
+    parts = ["{id}" if re.match(r"(pi|re|ch|txn)_", s) else s for s in path.split("/")]
+    return "%s %s" % (method, "/".join(parts))
+
+
+def encode(o):
+    return (json.dumps(o, indent=2) + "\n").encode()
+
+
+# -- HTTP --------------------------------------------------------------------
+
+class Dropped(Exception):
+    """Close the connection without an answer."""
+
+
+FAULT_KEYS = {"status", "retry_after", "delay_ms", "process", "commit_then_drop", "drop",
+              "count", "path", "body"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake_stripe/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            self.server.log(fmt % args)
+
+    def log_request(self, code="-", size="-"):
+        pass  # answer() logs one line per API request
+
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def send(self, status, body, headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, str(v))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def drop(self):
+        self.close_connection = True
+
+    def dispatch(self):
+        body = self.read_body()
+        url = urlsplit(self.path)
+        if url.path.startswith("/_"):
+            self.control(url.path, body)
+        else:
+            self.api(url.path, url.query, body)
+
+    # -- control
+
+    def control(self, path, body):
+        st = self.server.state
+        if path == "/_fault" and self.command == "POST":
+            try:
+                spec = json.loads(body or b"{}")
+                specs = spec if isinstance(spec, list) else [spec]
+                for s in specs:
+                    if not isinstance(s, dict) or set(s) - FAULT_KEYS:
+                        raise ValueError("fault keys are %s" % ", ".join(sorted(FAULT_KEYS)))
+                    if not any(s.get(k) for k in ("status", "delay_ms", "commit_then_drop", "drop")):
+                        raise ValueError("a fault needs status, delay_ms, commit_then_drop or drop")
+                    if s.get("status") is not None and not 400 <= int(s["status"]) <= 599:
+                        raise ValueError("status must be 400..599")
+                    if int(s.get("count", 1)) < 1:
+                        raise ValueError("count must be at least 1")
+            except (ValueError, TypeError) as e:
+                self.send(400, encode({"error": {"type": "invalid_request_error", "message": str(e)}}))
+                return
+            with st.lock:
+                for s in specs:
+                    s = dict(s)
+                    s["left"] = int(s.get("count", 1))
+                    st.faults.append(s)
+                pending = len(st.faults)
+            self.send(200, encode({"ok": True, "pending": pending}))
+        elif path == "/_reset" and self.command == "POST":
+            with st.lock:
+                st.reset()
+            self.send(200, encode({"ok": True}))
+        elif path == "/_stats" and self.command == "GET":
+            with st.lock:
+                out = {
+                    "requests": dict(sorted(st.requests.items())),
+                    "executed": dict(st.executed),
+                    "replayed": st.replayed,
+                    "faults_applied": st.faults_applied,
+                    "unauthorized": st.unauthorized,
+                    "idempotency_keys": sum(1 for r in st.keys.values() if r["done"]),
+                    "faults_pending": len(st.faults),
+                    "payment_intents": [
+                        {"id": pi["id"], "status": pi["status"], "amount": pi["amount"],
+                         "amount_capturable": pi["amount_capturable"],
+                         "amount_received": pi["amount_received"],
+                         "amount_refunded": st.refunded(pi), "currency": pi["currency"],
+                         "metadata": dict(pi["metadata"]), "captures": pi["captures"],
+                         "refunds": list(pi["refunds"])}
+                        for pi in st.intents.values()],
+                }
+            self.send(200, encode(out))
+        else:
+            self.send(404, encode({"error": {"type": "invalid_request_error",
+                                             "message": "no control route %s %s" % (self.command, path)}}))
+
+    # -- API
+
+    def authorized(self):
+        want = self.server.key.encode()
+        got = self.headers.get("Authorization", "")
+        scheme, _, cred = got.partition(" ")
+        cred = cred.strip()
+        if scheme.lower() == "basic":
+            try:
+                user = base64.b64decode(cred, validate=True).split(b":", 1)[0]
+            except ValueError:
+                return False
+        elif scheme.lower() == "bearer":
+            user = cred.encode("utf-8", "replace")
+        else:
+            return False
+        return hmac.compare_digest(user, want)
+
+    def api(self, path, query, body):
+        st = self.server.state
+        method = self.command
+        with st.lock:
+            name = endpoint_name(method, path)
+            st.requests[name] = st.requests.get(name, 0) + 1
+        fault = st.take_fault(path) or {}
+        key = self.headers.get("Idempotency-Key") if method == "POST" else None
+        try:
+            if fault.get("status") or fault.get("drop"):
+                time.sleep(float(fault.get("delay_ms") or 0) / 1000.0)
+                if fault.get("drop"):
+                    raise Dropped()
+                status = int(fault["status"])
+                hdrs = []
+                if fault.get("retry_after") is not None:
+                    hdrs.append(("Retry-After", fault["retry_after"]))
+                err = fault.get("body")
+                if err is None and status == 429:
+                    err = {"error": {"type": "invalid_request_error", "code": "rate_limit",
+                                     "message": "Too many requests hit the API too quickly."}}
+                elif err is None:
+                    err = {"error": {"type": "api_error",
+                                     "message": "An unknown error occurred (injected fault %d)." % status}}
+                self.answer(status, encode(err), hdrs, key, note="fault")
+                return
+            if not self.authorized():
+                with st.lock:
+                    st.unauthorized += 1
+                self.answer(401, encode({"error": {"type": "invalid_request_error",
+                                                   "message": "Invalid API Key provided"}}),
+                            [("WWW-Authenticate", 'Basic realm="Stripe"')], key)
+                return
+            self.handle_api(path, query, body, key, fault)
+        except Dropped:
+            self.server.log("%s %s -> (connection dropped)" % (method, path) if self.server.verbose else None)
+            self.drop()
+
+    def handle_api(self, path, query, body, key, fault):
+        st = self.server.state
+        method = self.command
+        for m, rx, fn in API:
+            match = rx.match(path)
+            if match and m == method:
+                break
+        else:
+            self.answer(404, encode({"error": {
+                "type": "invalid_request_error",
+                "message": "Unrecognized request URL (%s: %s)." % (method, path)}}), [], key)
+            return
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if method == "POST" and body and ctype != "application/x-www-form-urlencoded":
+            self.answer(400, encode(param_error(
+                None, "Invalid request: the body must be application/x-www-form-urlencoded.").body), [], key)
+            return
+        try:
+            params, pairs = parse_form(body if method == "POST" else query.encode())
+        except StripeError as e:
+            self.answer(e.status, encode(e.body), [], key)
+            return
+        rec = replay = None
+        if key is not None:
+            if not 1 <= len(key) <= 255:
+                self.answer(400, encode(param_error(
+                    None, "Idempotency-Key must be between 1 and 255 characters long.",
+                    "idempotency_key_invalid").body), [], None)
+                return
+            fp = (method, path, tuple(sorted(pairs)))
+            with st.lock:
+                old = st.keys.get(key)
+                if old is None:
+                    rec = st.keys[key] = {"fp": fp, "done": False}
+            if old is not None:
+                if old["fp"] != fp:
+                    self.answer(400, encode({"error": {
+                        "type": "idempotency_error",
+                        "message": "Keys for idempotent requests can only be used with the same "
+                                   "parameters they were first used with. Try using a key other "
+                                   "than '%s' if you meant to execute a different request." % key}}),
+                        [], key)
+                    return
+                if not old["done"]:
+                    self.answer(409, encode({"error": {
+                        "type": "invalid_request_error", "code": "idempotency_key_in_use",
+                        "message": "There is currently another in-progress request using this "
+                                   "Idempotent Key (that probably means you submitted twice, and "
+                                   "the other request is still going through): %s. Please try "
+                                   "again later." % key}}),
+                        [("Stripe-Should-Retry", "true")], key)
+                    return
+                replay = old
+        if fault.get("delay_ms"):
+            time.sleep(float(fault["delay_ms"]) / 1000.0)
+        if fault.get("process") is False:
+            if rec is not None:
+                with st.lock:
+                    st.keys.pop(key, None)
+            raise Dropped()
+        if replay is not None:
+            with st.lock:
+                st.replayed += 1
+            status, out = replay["status"], replay["body"]
+            hdrs = [("Request-Id", self.server.request_id()),
+                    ("Original-Request", replay["request_id"]),
+                    ("Idempotent-Replayed", "true")]
+            note = "replayed"
+        else:
+            store = True
+            try:
+                with st.lock:
+                    status, o = fn(st, params, *match.groups())
+            except StripeError as e:
+                status, o, store = e.status, e.body, e.store
+            except Exception:
+                self.server.log(traceback.format_exc())
+                status, store = 500, False
+                o = {"error": {"type": "api_error", "message": "An unknown error occurred."}}
+            out = encode(o)
+            rid = self.server.request_id()
+            hdrs = [("Request-Id", rid)]
+            if rec is not None:
+                with st.lock:
+                    if store and status < 500:
+                        rec.update(done=True, status=status, body=out, request_id=rid)
+                    else:
+                        st.keys.pop(key, None)
+            note = ""
+        if fault.get("commit_then_drop"):
+            raise Dropped()
+        self.answer(status, out, hdrs, key, note)
+
+    def answer(self, status, body, hdrs, key, note=""):
+        hdrs = list(hdrs)
+        if not any(k == "Request-Id" for k, _ in hdrs):
+            hdrs.append(("Request-Id", self.server.request_id()))
+        hdrs.append(("Stripe-Version", API_VERSION))
+        if key is not None:
+            hdrs.append(("Idempotency-Key", key))
+        if self.server.verbose:
+            self.server.log("%s %s -> %d%s%s" % (self.command, urlsplit(self.path).path, status,
+                                                 " key=%s" % key if key is not None else "",
+                                                 " " + note if note else ""))
+        self.send(status, body, hdrs)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def log(self, line):
+        if line is None:
+            return
+        key = self.key
+        for secret in (key, base64.b64encode((key + ":").encode()).decode()):
+            line = line.replace(secret, "[REDACTED]")
+        sys.stderr.write("fake_stripe: %s\n" % line.rstrip("\n"))
+        sys.stderr.flush()
+
+    def request_id(self):
+        with self.rid_lock:
+            self.rid += 1
+            return "req_fake%010d" % self.rid
+
+    def handle_error(self, request, client_address):
+        # Clients that time out or hang up are the point of this server.
+        if self.verbose:
+            self.log("connection error: %s" % sys.exc_info()[1])
+
+
+def write_atomic(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="fake Stripe (PaymentIntents) for shop tests")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--key-env", required=True, help="environment variable holding the secret key")
+    ap.add_argument("--pid-file")
+    ap.add_argument("--now", type=int, help="fixed 'created' epoch seconds")
+    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    a = ap.parse_args()
+    key = os.environ.get(a.key_env, "")
+    if not key:
+        sys.stderr.write("fake_stripe: environment variable %s is unset or empty\n" % a.key_env)
+        sys.exit(2)
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    srv.verbose = a.verbose
+    srv.key = key
+    srv.rid = 0
+    srv.rid_lock = threading.Lock()
+    srv.state = State(a.now)
+    if a.pid_file:
+        write_atomic(a.pid_file, "%d\n" % os.getpid())
+    port = srv.server_address[1]
+    if a.verbose:
+        srv.log("listening on 127.0.0.1:%d (key from $%s)" % (port, a.key_env))
+    write_atomic(a.port_file, "%d\n" % port)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
