@@ -908,9 +908,10 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 	if (!cur_code)
 		cur_code = xstrdup(s->currency);
 	/* What a jq condition sees: the cart, its customer and where it goes. */
-	int64_t subtotal = 0;
-	for (size_t i = 0; i < n; i++)
-		subtotal += lines[i].unit_price * lines[i].qty;
+	int64_t subtotal = 0, amount;
+	for (size_t i = 0; i < n && !s->err.code; i++)
+		if (money_mul(lines[i].unit_price, lines[i].qty, &amount) || money_add(subtotal, amount, &subtotal))
+			err_set(&s->err, SHOP_DATAERR, "cart %s: %s: amount out of range", o->cart, lines[i].sku);
 	jv ccart = jv_object();
 	ccart = jv_object_set(ccart, jv_string("kind"), jv_string("cart"));
 	ccart = jv_object_set(ccart, jv_string("id"), jv_string(o->cart));

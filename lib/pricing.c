@@ -316,11 +316,13 @@ int price_quote(const price_input *in, jv *quote, shop_err *e)
 				money_muldiv(base, r->num, 100 * r->den, &t);
 			}
 		}
-		int64_t lt = base + (r->inclusive ? 0 : t);
-		discount += ls[i].discount;
-		tax += t;
-		lines_total += lt;
-		after += base;
+		int64_t lt;
+		if (money_add(base, r->inclusive ? 0 : t, &lt) || money_add(discount, ls[i].discount, &discount) ||
+		    money_add(tax, t, &tax) || money_add(lines_total, lt, &lines_total) || money_add(after, base, &after)) {
+			jv_free(lines);
+			err_set(e, SHOP_DATAERR, "%s: amount out of range", in->lines[i].sku);
+			goto out;
+		}
 		/* The rate as its decimal text: 19, 8.875. */
 		char rate[48];
 		int len = snprintf(rate, sizeof rate, "%lld", (long long)(r->num / r->den));
@@ -359,7 +361,13 @@ int price_quote(const price_input *in, jv *quote, shop_err *e)
 	q = jv_object_set(q, jv_string("discount"), jv_number((double)discount));
 	q = jv_object_set(q, jv_string("shipping"), jv_number((double)shipping));
 	q = jv_object_set(q, jv_string("tax"), jv_number((double)tax));
-	q = jv_object_set(q, jv_string("total"), jv_number((double)(lines_total + shipping)));
+	int64_t total;
+	if (money_add(lines_total, shipping, &total)) {
+		jv_free(q);
+		err_set(e, SHOP_DATAERR, "the total is out of range");
+		goto out;
+	}
+	q = jv_object_set(q, jv_string("total"), jv_number((double)total));
 	if (in->explain) {
 		jv_array_foreach(applied, i, a)
 		{

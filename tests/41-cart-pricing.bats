@@ -463,3 +463,13 @@ rejected() {
 		[ "$(jq .shipping <<<"$output")" = 0 ]
 	done
 }
+
+@test "amounts too large to add up: 65 and one line, not a crash or a wrapped total" {
+	product BIG1 9000000000000000
+	product BIG2 9000000000000000
+	fill huge BIG1:1000 BIG2:1000
+	run -65 --separate-stderr shop-cart quote huge
+	[ -z "$output" ]
+	[[ $stderr == "shop-cart: "*"out of range"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+}
