@@ -306,10 +306,16 @@ static int cmd_reserve(void *ctx, cli_args *a)
 			return s->err.code;
 	}
 	if (orders == 0) {
-		/* No order record: the reservations the order already has. */
+		/* No order record: the order of the orders table, or, for an id
+		 * that is not there, the reservations it already has. */
 		if (!order)
 			return err_set(&s->err, SHOP_USAGE, "reserve: give order records on stdin, or --order ID");
-		return inv_reservations(s, order, out, NULL);
+		int rc2 = inv_reserve_order(s, order, out, NULL);
+		if (rc2 == SHOP_NOTFOUND) {
+			err_clear(&s->err);
+			return inv_reservations(s, order, out, NULL);
+		}
+		return rc2;
 	}
 	return rc;
 }

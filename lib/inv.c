@@ -7,7 +7,9 @@
 #include "base/ids.h"
 #include "base/jqx.h"
 #include "base/json.h"
+#include "base/jsonl.h"
 #include "base/store.h"
+#include "order.h"
 #include "outbox.h"
 
 #define QTY_MAX 1000000000LL
@@ -536,6 +538,38 @@ int inv_reserve(shop *s, const inv_order *o, shop_emit emit, void *arg)
 		return s->err.code;
 	}
 	return emit_all(all, emit, arg);
+}
+
+int inv_reserve_order(shop *s, const char *order, shop_emit emit, void *arg)
+{
+	jv rec;
+	if (!shop_store(s) || order_get(s, order, &rec, &s->err))
+		return s->err.code;
+	/* The order record has what reserve needs: its lines' skus and
+	 * quantities, and the region of the address it ships to. */
+	jv lines = jv_object_get(jv_copy(rec), jv_string("lines"));
+	jv addr = jv_object_get(jv_copy(rec), jv_string("address"));
+	inv_order o = {order, NULL, NULL, 0};
+	if (jv_get_kind(addr) == JV_KIND_OBJECT)
+		o.region = rec_str(addr, "region", &s->err);
+	int n = jv_get_kind(lines) == JV_KIND_ARRAY ? jv_array_length(jv_copy(lines)) : 0;
+	o.lines = xcalloc((size_t)(n ? n : 1), sizeof *o.lines);
+	for (int i = 0; i < n && !s->err.code; i++) {
+		jv l = jv_array_get(jv_copy(lines), i);
+		int64_t q = 0;
+		o.lines[i].sku = rec_str(l, "sku", &s->err);
+		if (rec_int(l, "qty", &q, &s->err) <= 0 || !o.lines[i].sku)
+			err_set(&s->err, SHOP_DATAERR, "order %s: lines[%d]: no sku and qty", order, i);
+		o.lines[i].qty = q;
+		o.nlines = (size_t)i + 1;
+		jv_free(l); /* lines still holds it: the sku stays valid */
+	}
+	int rc = s->err.code ? s->err.code : inv_reserve(s, &o, emit, arg);
+	free(o.lines);
+	jv_free(lines);
+	jv_free(addr);
+	jv_free(rec);
+	return rc;
 }
 
 int inv_reservations(shop *s, const char *order, shop_emit emit, void *arg)

@@ -52,6 +52,9 @@ int inv_list(shop *s, int64_t low, const char *wh, struct jqx *where, shop_emit 
 int inv_reserve(shop *s, const inv_order *o, shop_emit emit, void *arg);
 /* Print the reservations of an order (66 when it has none). */
 int inv_reservations(shop *s, const char *order, shop_emit emit, void *arg);
+/* Reserve for an order of the orders table, from its lines and the region
+ * of its address (as inv_reserve; 66 when there is no such order). */
+int inv_reserve_order(shop *s, const char *order, shop_emit emit, void *arg);
 /* Held -> released; committed -> released with its stock put back.
  * Idempotent; an order without reservations is not an error. */
 int inv_release(shop *s, const char *order, shop_emit emit, void *arg);
