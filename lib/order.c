@@ -644,6 +644,10 @@ int order_events(shop *s, int64_t after, const char *consumer, int follow, shop_
 			continue;
 		if (!follow)
 			return 0;
+		/* A follower whose reader has gone stops now, not at the next
+		 * event, which may be hours away. */
+		if (jsonl_out_gone())
+			return 0;
 		struct timespec ts = {0, FOLLOW_POLL_MS * 1000000L};
 		nanosleep(&ts, NULL);
 	}

@@ -218,3 +218,9 @@ PY
 	[ "$(order_sql "SELECT count(*) FROM outbox")" = 1 ]
 	check_orders
 }
+
+@test "events --follow stops when its reader has gone, without waiting for an event" {
+	# head -n 0 closes the pipe at once; the follower must notice on its
+	# own (timeout 20 only guards the suite: 124 would mean it hung).
+	run -0 bash -c 'timeout 20 shop-order events --follow --after 999999 | head -n 0; exit "${PIPESTATUS[0]}"'
+}

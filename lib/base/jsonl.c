@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,13 @@ static struct {
 void jsonl_out_columns(const char *const *cols)
 {
 	out.cols = cols;
+}
+
+int jsonl_out_gone(void)
+{
+	struct pollfd p = {1, 0, 0};
+	/* A pipe's write end reports POLLERR once its read end is closed. */
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 void jsonl_out_init(int table)

@@ -53,6 +53,9 @@ void jsonl_out_raw(const char *json, size_t len);
 int jsonl_out_end(void);
 /* 1 when the last write to stdout failed with EPIPE: stop producing. */
 int jsonl_out_closed(void);
+/* 1 when stdout is a pipe whose reader has gone, found without writing:
+ * for a follower that waits between records (`events --follow | head`). */
+int jsonl_out_gone(void);
 
 /* Record helpers. Each reads field key of object rec (borrowed) and on a
  * wrong value records a SHOP_DATAERR in e naming the field. */
