@@ -19,3 +19,9 @@ unit() {
 @test "util: utf8 validation, buffers, errors" { unit test-util; }
 @test "jsonl: line reader limits and errors" { unit test-jsonl; }
 @test "jqx: plain paths, compiled expressions, templates" { unit test-jqx; }
+
+@test "json: JSONTestSuite's parsing cases: every y_ accepted, every n_ refused, no i_ crashes" {
+	need_data json-test-suite/test_parsing/y_structure_lonely_null.json
+	run -0 --separate-stderr "$SHOP_BUILD/tests/json-suite" "$DATA/json-test-suite/test_parsing"
+	[[ $output == *": 0 wrong" ]]
+}
