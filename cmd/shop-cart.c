@@ -22,13 +22,6 @@ static int qty_arg(shop *s, const char *v, int64_t *q)
 	return 0;
 }
 
-static const char *line_label(void *arg, size_t i)
-{
-	static char label[48];
-	snprintf(label, sizeof label, "stdin:%zu", ((size_t *)arg)[i]);
-	return label;
-}
-
 static int cmd_add(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
@@ -70,7 +63,7 @@ static int cmd_add(void *ctx, cli_args *a)
 		lines[n++] = jsonl_lineno(r);
 	}
 	jsonl_reader_free(r);
-	int rc = s->err.code ? s->err.code : cart_add_many(s, a->argv[0], skus, qtys, n, line_label, lines, out, NULL);
+	int rc = s->err.code ? s->err.code : cart_add_many(s, a->argv[0], skus, qtys, n, shop_line_label, lines, out, NULL);
 	jv_free(recs);
 	free(skus);
 	free(qtys);
@@ -138,20 +131,13 @@ static int cmd_promo_add(void *ctx, cli_args *a)
 	(void)a;
 	if (isatty(0))
 		return err_set(&s->err, SHOP_USAGE, "promo add: promotion records on stdin");
-	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
-	jv all = jv_array();
-	size_t *lines = NULL, n = 0;
-	jv rec;
-	int got;
-	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
-		all = jv_array_append(all, rec);
-		lines = xrealloc(lines, (n + 1) * sizeof *lines);
-		lines[n++] = jsonl_lineno(r);
-	}
-	jsonl_reader_free(r);
-	int rc = got < 0 ? s->err.code : promo_add_all(s, all, line_label, lines, out, NULL);
-	if (got < 0)
+	jv all;
+	size_t *lines, n;
+	int rc = shop_read_all(s, &all, &lines, &n);
+	if (rc)
 		jv_free(all);
+	else
+		rc = promo_add_all(s, all, shop_line_label, lines, out, NULL);
 	free(lines);
 	return rc;
 }

@@ -72,63 +72,20 @@ static int cmd_import(void *ctx, cli_args *a)
 	                  : 0;
 }
 
-/* Run fn for each SKU: the operands, or the "sku" of records on stdin. */
-static int each_sku(shop *s, cli_args *a, int first, int (*fn)(shop *, const char *, void *), void *arg)
-{
-	int from_args = cli_ids_from_args(a, first, "SKU", &s->err);
-	if (from_args < 0)
-		return s->err.code;
-	if (from_args) {
-		int rc = 0;
-		for (int i = first; i < a->argc; i++) {
-			int r = fn(s, a->argv[i], arg);
-			if (r && !rc)
-				rc = r;
-		}
-		return rc;
-	}
-	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
-	jv rec;
-	int got, rc = 0;
-	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
-		shop_err fe = {0};
-		const char *sku = rec_str(rec, "sku", &fe);
-		if (!sku && !fe.code)
-			err_set(&fe, SHOP_DATAERR, "field 'sku': missing");
-		if (fe.code) {
-			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
-			jv_free(rec);
-			break;
-		}
-		int x = fn(s, sku, arg);
-		if (x && !rc)
-			rc = x;
-		jv_free(rec);
-	}
-	jsonl_reader_free(r);
-	return s->err.code ? s->err.code : rc;
-}
-
 static int get_one(shop *s, const char *sku, void *arg)
 {
 	(void)arg;
 	int rc = catalog_get(s, sku, emit_line, NULL);
-	if (rc == SHOP_NOTFOUND && !s->err.code) {
-		/* Like cat with a missing file: say so, go on, fail at the end. */
-		cli_warn("get: sku '%s': no such product", sku);
-		return rc;
-	}
+	/* Like cat with a missing file: say so, go on, fail at the end. */
+	if (rc == SHOP_NOTFOUND && !s->err.code)
+		err_set(&s->err, rc, "get: sku '%s': no such product", sku);
 	return rc;
 }
 
 static int cmd_get(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(product_cols);
-	shop *s = ctx;
-	int rc = each_sku(s, a, 0, get_one, NULL);
-	if (rc == SHOP_NOTFOUND && !s->err.code)
-		s->err.code = SHOP_NOTFOUND; /* already reported per sku */
-	return rc;
+	return shop_each_id(ctx, a, 0, a->argc, "SKU", "sku", NULL, get_one, NULL);
 }
 
 static int cmd_list(void *ctx, cli_args *a)
@@ -161,33 +118,18 @@ static int cmd_export(void *ctx, cli_args *a)
 	return catalog_export(ctx, emit_line, NULL);
 }
 
-static const char *line_label(void *arg, size_t i)
-{
-	static char label[64];
-	size_t *lines = arg;
-	snprintf(label, sizeof label, "stdin:%zu", lines[i]);
-	return label;
-}
-
 static int cmd_patch(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
 	(void)a;
 	/* Read every patch first: all or nothing. */
-	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
-	jv all = jv_array();
-	size_t *lines = NULL, n = 0;
-	jv rec;
-	int got;
-	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
-		all = jv_array_append(all, rec);
-		lines = xrealloc(lines, (n + 1) * sizeof *lines);
-		lines[n++] = jsonl_lineno(r);
-	}
-	jsonl_reader_free(r);
-	int rc = got < 0 ? s->err.code : catalog_patch(s, all, line_label, lines, emit_line, NULL);
-	if (got < 0)
+	jv all;
+	size_t *lines, n;
+	int rc = shop_read_all(s, &all, &lines, &n);
+	if (rc)
 		jv_free(all);
+	else
+		rc = catalog_patch(s, all, shop_line_label, lines, emit_line, NULL);
 	free(lines);
 	return rc;
 }
@@ -216,7 +158,7 @@ static int cmd_rm(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
 	jv all = jv_array();
-	if (each_sku(s, a, 0, rm_collect, &all)) {
+	if (shop_each_id(s, a, 0, a->argc, "SKU", "sku", NULL, rm_collect, &all)) {
 		jv_free(all);
 		return s->err.code;
 	}

@@ -41,13 +41,6 @@ static int cmd_set(void *ctx, cli_args *a)
 	return inv_set(s, a->argv[0], a->argv[1], q, actor ? actor : "operator", out, NULL);
 }
 
-static const char *line_label(void *arg, size_t i)
-{
-	static char label[48];
-	snprintf(label, sizeof label, "stdin:%zu", ((size_t *)arg)[i]);
-	return label;
-}
-
 /* An adjustment record: {sku, warehouse, delta, reason, actor?}. Strings
  * borrowed from rec. */
 static int adjust_record(jv rec, const char *actor, inv_adjust *adj, shop_err *e)
@@ -119,83 +112,23 @@ static int cmd_adjust(void *ctx, cli_args *a)
 		n++;
 	}
 	jsonl_reader_free(r);
-	int rc = s->err.code ? s->err.code : inv_adjust_all(s, adj, n, line_label, lines, out, NULL);
+	int rc = s->err.code ? s->err.code : inv_adjust_all(s, adj, n, shop_line_label, lines, out, NULL);
 	jv_free(recs);
 	free(adj);
 	free(lines);
 	return rc;
 }
 
-/* Run fn for each id: the operands from first on, or from records on
- * stdin: key (then "id") of each record, consecutive repeats once. */
-static int each_id(shop *s, cli_args *a, int first, const char *what, const char *key,
-                   int (*fn)(shop *, const char *, void *), void *arg)
-{
-	int from_args = cli_ids_from_args(a, first, what, &s->err);
-	if (from_args < 0)
-		return s->err.code;
-	int rc = 0;
-	if (from_args) {
-		for (int i = first; i < a->argc; i++) {
-			int x = fn(s, a->argv[i], arg);
-			if (x && !rc)
-				rc = x;
-		}
-		return rc;
-	}
-	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
-	jv rec;
-	int got;
-	char *last = NULL;
-	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
-		shop_err fe = {0};
-		const char *id = rec_str(rec, key, &fe);
-		if (!id && !fe.code)
-			id = rec_str(rec, "id", &fe);
-		if (!id && !fe.code)
-			err_set(&fe, SHOP_DATAERR, "field '%s': missing", key);
-		if (fe.code) {
-			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
-			jv_free(rec);
-			break;
-		}
-		if (!last || strcmp(last, id)) {
-			free(last);
-			last = xstrdup(id);
-			int x = fn(s, id, arg);
-			if (x && !rc)
-				rc = x;
-		}
-		jv_free(rec);
-		if (rc && rc != SHOP_REFUSED && rc != SHOP_NOTFOUND)
-			break;
-	}
-	free(last);
-	jsonl_reader_free(r);
-	return s->err.code ? s->err.code : rc;
-}
-
-/* Per-id failures are reported as they happen and the run goes on; the
- * first code is the exit status. */
-static int report(shop *s, int rc)
-{
-	if (rc && s->err.code) {
-		cli_report(&s->err);
-		err_clear(&s->err);
-	}
-	return rc;
-}
-
 static int show_one(shop *s, const char *sku, void *arg)
 {
 	(void)arg;
-	return report(s, inv_show(s, sku, out, NULL));
+	return shop_report(s, inv_show(s, sku, out, NULL));
 }
 
 static int cmd_show(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(stock_cols);
-	return each_id(ctx, a, 0, "SKU", "sku", show_one, NULL);
+	return shop_each_id(ctx, a, 0, a->argc, "SKU", "sku", NULL, show_one, NULL);
 }
 
 static int cmd_list(void *ctx, cli_args *a)
@@ -293,7 +226,7 @@ static int cmd_reserve(void *ctx, cli_args *a)
 				jv_free(rec);
 				break;
 			}
-			int x = report(s, inv_reserve(s, &o, out, NULL));
+			int x = shop_report(s, inv_reserve(s, &o, out, NULL));
 			free(o.lines);
 			jv_free(rec);
 			if (x && !rc)
@@ -323,13 +256,13 @@ static int cmd_reserve(void *ctx, cli_args *a)
 static int release_one(shop *s, const char *order, void *arg)
 {
 	(void)arg;
-	return report(s, inv_release(s, order, out, NULL));
+	return shop_report(s, inv_release(s, order, out, NULL));
 }
 
 static int commit_one(shop *s, const char *order, void *arg)
 {
 	(void)arg;
-	return report(s, inv_commit(s, order, out, NULL));
+	return shop_report(s, inv_commit(s, order, out, NULL));
 }
 
 /* --order ID, else records on stdin. */
@@ -339,7 +272,7 @@ static int by_order(shop *s, cli_args *a, int (*fn)(shop *, const char *, void *
 	const char *order = cli_get(a, "order");
 	if (order)
 		return fn(s, order, NULL);
-	return each_id(s, a, 0, "--order ID", "order_id", fn, NULL);
+	return shop_each_id(s, a, 0, a->argc, "--order ID", "order_id", "id", fn, NULL);
 }
 
 static int cmd_release(void *ctx, cli_args *a)

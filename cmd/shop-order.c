@@ -33,74 +33,6 @@ static int out_flush(void *arg, jv rec)
 	return jsonl_out_closed();
 }
 
-/* Per-id failures are reported as they happen and the run goes on; the
- * first code is the exit status. */
-static int report(shop *s, int rc)
-{
-	if (rc && s->err.code) {
-		cli_report(&s->err);
-		err_clear(&s->err);
-	}
-	return rc;
-}
-
-typedef int (*id_fn)(shop *s, const char *id, void *arg);
-
-/* Run fn for each id: the operands a->argv[0..argc), or, when there are
- * none (or just "-"), the order_id (else id) of each record on stdin,
- * consecutive repeats once (so reservations of one order count once). A
- * refusal (1) or an unknown order (66) goes on to the next id. */
-static int each_id(shop *s, cli_args *a, int argc, id_fn fn, void *arg)
-{
-	cli_args view = *a;
-	view.argc = argc;
-	int from_args = cli_ids_from_args(&view, 0, "order ID", &s->err);
-	if (from_args < 0)
-		return s->err.code;
-	int rc = 0;
-	if (from_args) {
-		for (int i = 0; i < argc; i++) {
-			int x = report(s, fn(s, a->argv[i], arg));
-			if (x && !rc)
-				rc = x;
-			if (x && x != SHOP_REFUSED && x != SHOP_NOTFOUND)
-				break;
-		}
-		return rc;
-	}
-	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
-	jv rec;
-	int got;
-	char *last = NULL;
-	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
-		shop_err fe = {0};
-		const char *id = rec_str(rec, "order_id", &fe);
-		if (!id && !fe.code)
-			id = rec_str(rec, "id", &fe);
-		if (!id && !fe.code)
-			err_set(&fe, SHOP_DATAERR, "field 'order_id' (or 'id'): missing");
-		if (fe.code) {
-			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
-			jv_free(rec);
-			break;
-		}
-		int x = 0;
-		if (!last || strcmp(last, id)) {
-			free(last);
-			last = xstrdup(id);
-			x = report(s, fn(s, id, arg));
-			if (x && !rc)
-				rc = x;
-		}
-		jv_free(rec);
-		if (x && x != SHOP_REFUSED && x != SHOP_NOTFOUND)
-			break;
-	}
-	free(last);
-	jsonl_reader_free(r);
-	return s->err.code ? s->err.code : rc;
-}
-
 static int show_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
@@ -110,7 +42,7 @@ static int show_one(shop *s, const char *id, void *arg)
 static int cmd_show(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(order_cols);
-	return each_id(ctx, a, a->argc, show_one, NULL);
+	return shop_each_id(ctx, a, 0, a->argc, "order ID", "order_id", "id", show_one, NULL);
 }
 
 static int cmd_list(void *ctx, cli_args *a)
@@ -146,7 +78,7 @@ static int confirm_one(shop *s, const char *id, void *arg)
 static int cmd_confirm(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(order_cols);
-	return each_id(ctx, a, a->argc, confirm_one, NULL);
+	return shop_each_id(ctx, a, 0, a->argc, "order ID", "order_id", "id", confirm_one, NULL);
 }
 
 static int cancel_one(shop *s, const char *id, void *arg)
@@ -161,7 +93,7 @@ static int cmd_cancel(void *ctx, cli_args *a)
 	if (reason && !*reason)
 		return err_set(&s->err, SHOP_USAGE, "--reason: empty (say why, or leave it out)");
 	jsonl_out_columns(cancel_cols);
-	return each_id(s, a, a->argc, cancel_one, (void *)reason);
+	return shop_each_id(s, a, 0, a->argc, "order ID", "order_id", "id", cancel_one, (void *)reason);
 }
 
 typedef struct status_arg {
@@ -194,7 +126,7 @@ static int cmd_set_status(void *ctx, cli_args *a)
 		               "cancelled, returned, partially_returned)",
 		               sa.to);
 	jsonl_out_columns(order_cols);
-	return each_id(s, a, a->argc - 1, status_one, &sa);
+	return shop_each_id(s, a, 0, a->argc - 1, "order ID", "order_id", "id", status_one, &sa);
 }
 
 /* A consumer's name: what the operator chose, printable and short. */
@@ -250,7 +182,7 @@ static int trace_one(shop *s, const char *id, void *arg)
 static int cmd_trace(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(trace_cols);
-	return each_id(ctx, a, a->argc, trace_one, NULL);
+	return shop_each_id(ctx, a, 0, a->argc, "order ID", "order_id", "id", trace_one, NULL);
 }
 
 static const cli_opt list_opts[] = {

@@ -86,6 +86,92 @@ int shop_filter_emit(void *arg, jv rec)
 	return f->limit > 0 && ++f->shown >= f->limit;
 }
 
+int shop_report(shop *s, int rc)
+{
+	if (rc && s->err.code) {
+		cli_report(&s->err);
+		err_clear(&s->err);
+	}
+	return rc;
+}
+
+int shop_each_id(shop *s, cli_args *a, int first, int end, const char *what, const char *key, const char *alt,
+                 int (*fn)(shop *, const char *, void *), void *arg)
+{
+	cli_args view = *a;
+	view.argc = end;
+	int from_args = cli_ids_from_args(&view, first, what, &s->err);
+	if (from_args < 0)
+		return s->err.code;
+	int rc = 0, x = 0;
+	if (from_args) {
+		for (int i = first; i < end; i++) {
+			x = shop_report(s, fn(s, a->argv[i], arg));
+			if (x && !rc)
+				rc = x;
+			if (x && x != SHOP_REFUSED && x != SHOP_NOTFOUND)
+				break;
+		}
+		return rc;
+	}
+	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
+	jv rec;
+	char *last = NULL;
+	while (jsonl_next(r, &rec, &s->err) > 0) {
+		shop_err fe = {0};
+		const char *id = rec_str(rec, key, &fe);
+		if (!id && !fe.code && alt)
+			id = rec_str(rec, alt, &fe);
+		if (!id && !fe.code && alt)
+			err_set(&fe, SHOP_DATAERR, "field '%s' (or '%s'): missing", key, alt);
+		else if (!id && !fe.code)
+			err_set(&fe, SHOP_DATAERR, "field '%s': missing", key);
+		if (fe.code) {
+			err_set(&s->err, fe.code, "stdin:%zu: %s", jsonl_lineno(r), fe.msg);
+			jv_free(rec);
+			break;
+		}
+		x = 0;
+		if (!last || strcmp(last, id)) {
+			free(last);
+			last = xstrdup(id);
+			x = shop_report(s, fn(s, id, arg));
+			if (x && !rc)
+				rc = x;
+		}
+		jv_free(rec);
+		if (x && x != SHOP_REFUSED && x != SHOP_NOTFOUND)
+			break;
+	}
+	free(last);
+	jsonl_reader_free(r);
+	return s->err.code ? s->err.code : rc;
+}
+
+int shop_read_all(shop *s, jv *all, size_t **lines, size_t *n)
+{
+	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
+	*all = jv_array();
+	*lines = NULL;
+	*n = 0;
+	jv rec;
+	int got;
+	while ((got = jsonl_next(r, &rec, &s->err)) > 0) {
+		*all = jv_array_append(*all, rec);
+		*lines = xrealloc(*lines, (*n + 1) * sizeof **lines);
+		(*lines)[(*n)++] = jsonl_lineno(r);
+	}
+	jsonl_reader_free(r);
+	return got < 0 ? s->err.code : 0;
+}
+
+const char *shop_line_label(void *lines, size_t i)
+{
+	static char label[48];
+	snprintf(label, sizeof label, "stdin:%zu", ((size_t *)lines)[i]);
+	return label;
+}
+
 void shop_note(shop *s, const char *fmt, ...)
 {
 	if (s->quiet)

@@ -62,6 +62,27 @@ typedef struct shop_filter {
 } shop_filter;
 int shop_filter_emit(void *arg, jv rec);
 
+/* Report a failure of one of many ids as it happens (one line, and the
+ * error cleared so the next id starts clean); returns rc. */
+int shop_report(shop *s, int rc);
+
+/* The stdin-or-operands rule of SPEC §2, once for every program: run fn
+ * for each id given as operands a->argv[first..end), or, when there are
+ * none (or just "-"), for the field key (else alt, when not NULL) of each
+ * record on stdin, a run of records with the same id counting once (the
+ * reservations of one order, say). A failure of 1 or 66 is reported and
+ * the next id goes on; any other stops. Returns the first failure's code. */
+int shop_each_id(shop *s, cli_args *a, int first, int end, const char *what, const char *key, const char *alt,
+                 int (*fn)(shop *, const char *, void *), void *arg);
+
+/* Read every record on stdin before any is applied (all or nothing):
+ * *all gets them (owned), *lines their line numbers (heap, *n of them).
+ * 0, or the reader's error in s->err. */
+int shop_read_all(shop *s, jv *all, size_t **lines, size_t *n);
+/* "stdin:LINE" of record i, for the label argument of batch functions;
+ * arg is the lines array of shop_read_all. A static buffer. */
+const char *shop_line_label(void *lines, size_t i);
+
 /* The warehouse with this id, or NULL. */
 const warehouse *shop_warehouse(const shop *s, const char *id);
 

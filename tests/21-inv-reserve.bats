@@ -499,7 +499,7 @@ held() {
 	[ "$(inv_sql "SELECT count(*) FROM outbox WHERE type = 'inventory.released'")" = 2 ]
 	# A record without order_id or id is bad data.
 	run -65 --separate-stderr shop-inv commit <<<'{"sku":"MUG-01"}'
-	inv_one_error "field 'order_id': missing"
+	inv_one_error "field 'order_id' (or 'id'): missing"
 	check_inv
 }
 
