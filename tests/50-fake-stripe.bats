@@ -6,29 +6,15 @@
 load helpers/common
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR i
 	STRIPE_KEY="sk_test_51CANARY$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 	export STRIPE_KEY
-	# The key reaches the fake through its environment only; fd 3 closed
-	# so that bats does not wait for the server.
-	FAKE_STRIPE_KEY=$STRIPE_KEY $PY "$TOP/tests/helpers/fake_stripe.py" \
-		--port-file "$d/port" --pid-file "$d/pid" --key-env FAKE_STRIPE_KEY --verbose \
-		>"$d/fake.log" 2>&1 3>&- &
-	echo $! >"$d/fake.bgpid"
-	for i in $(seq 100); do
-		[ -s "$d/port" ] && break
-		sleep 0.1
-	done
-	[ -s "$d/port" ] || { echo "fake_stripe did not start" >&2; cat "$d/fake.log" >&2; return 1; }
-	SURL="http://127.0.0.1:$(cat "$d/port")"
+	# The key reaches the fake through its environment only.
+	SURL=$(FAKE_STRIPE_KEY=$STRIPE_KEY start_fake "$BATS_FILE_TMPDIR" fake_stripe.py \
+		--pid-file "$BATS_FILE_TMPDIR/pid" --key-env FAKE_STRIPE_KEY --verbose) || return 1
 	export SURL
 }
 
-teardown_file() {
-	local pid
-	pid=$(cat "$BATS_FILE_TMPDIR/fake.bgpid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-}
+teardown_file() { stop_fake "$BATS_FILE_TMPDIR"; }
 
 setup() {
 	common_setup

@@ -45,27 +45,36 @@ need_data() {
 	[ -r "$DATA/$1" ] || skip "real data $DATA/$1 is absent"
 }
 
-# start_fake_http DIR: tests/helpers/fake_http.py serving DIR/files under
-# /file/; sets FAKE_URL. For setup_file; stop_fake_http in teardown_file.
-start_fake_http() {
-	local dir=$1
-	mkdir -p "$dir/files"
+# start_fake DIR SCRIPT [ARGS...]: run tests/helpers/SCRIPT on 127.0.0.1
+# in the background (its port written to DIR/port, its log to DIR/fake.log)
+# and wait for it; prints its base URL. For setup_file; stop_fake DIR in
+# teardown_file stops it by its pid.
+start_fake() {
+	local dir=$1 script=$2 i
+	shift 2
 	# fd 3 closed: bats waits for whoever holds it before it finishes.
-	$PY "$TOP/tests/helpers/fake_http.py" --port-file "$dir/port" --root "$dir/files" \
-		>"$dir/fake.log" 2>&1 3>&- &
+	$PY "$TOP/tests/helpers/$script" --port-file "$dir/port" "$@" >"$dir/fake.log" 2>&1 3>&- &
 	echo $! >"$dir/fake.bgpid"
-	local i
 	for i in $(seq 100); do
 		[ -s "$dir/port" ] && break
 		sleep 0.1
 	done
-	[ -s "$dir/port" ] || { echo "fake_http did not start" >&2; cat "$dir/fake.log" >&2; return 1; }
-	FAKE_URL="http://127.0.0.1:$(cat "$dir/port")"
-	export FAKE_URL
+	[ -s "$dir/port" ] || { echo "$script did not start" >&2; cat "$dir/fake.log" >&2; return 1; }
+	echo "http://127.0.0.1:$(cat "$dir/port")"
 }
 
-stop_fake_http() {
+stop_fake() {
 	local pid
 	pid=$(cat "$1/fake.bgpid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null || true
 }
+
+# start_fake_http DIR: tests/helpers/fake_http.py serving DIR/files under
+# /file/; sets FAKE_URL.
+start_fake_http() {
+	mkdir -p "$1/files"
+	FAKE_URL=$(start_fake "$1" fake_http.py --root "$1/files") || return 1
+	export FAKE_URL
+}
+
+stop_fake_http() { stop_fake "$1"; }
