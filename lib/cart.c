@@ -11,6 +11,7 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "catalog.h"
 #include "order.h"
 #include "outbox.h"
 #include "pricing.h"
@@ -138,19 +139,9 @@ typedef struct line_op {
 
 static int sellable(shop *s, const char *sku)
 {
-	sqlite3_stmt *q = store_stmt(s->st, "SELECT status FROM product WHERE sku = ?1", &s->err);
-	if (!q)
+	char status[16];
+	if (catalog_status(s, sku, status, &s->err))
 		return s->err.code;
-	store_bind_text(q, 1, sku);
-	int step = sqlite3_step(q);
-	char status[16] = "";
-	if (step == SQLITE_ROW)
-		snprintf(status, sizeof status, "%s", store_col_text(q, 0));
-	sqlite3_reset(q);
-	if (step == SQLITE_DONE)
-		return err_set(&s->err, SHOP_NOTFOUND, "sku '%s': no such product", sku);
-	if (step != SQLITE_ROW)
-		return store_fail_rc(s->st, step, &s->err, sku);
 	if (strcmp(status, "active"))
 		return err_set(&s->err, SHOP_REFUSED, "sku '%s' is %s: not for sale", sku, status);
 	return 0;
@@ -837,16 +828,16 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 	memset(out, 0, sizeof *out);
 	out->address = jv_null();
 	out->quote = jv_null();
-	jv cart;
-	if (cart_record(s, o->cart, &cart))
+	int exists;
+	char *order;
+	if (cart_order(s, o->cart, &exists, &order))
 		return s->err.code;
+	free(order);
+	if (!exists)
+		return err_set(&s->err, SHOP_NOTFOUND, "cart %s: no such cart", o->cart);
 	const char *country = NULL, *region = NULL;
-	if (o->address) {
-		if (address_get(s, o->address, &out->address)) {
-			jv_free(cart);
-			return s->err.code;
-		}
-	}
+	if (o->address && address_get(s, o->address, &out->address))
+		return s->err.code;
 	const char *customer = o->customer;
 	if (!customer && jv_get_kind(out->address) == JV_KIND_OBJECT)
 		customer = rec_str(out->address, "customer", &s->err);
@@ -861,10 +852,8 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 	                             "p.status FROM cart_line l JOIN product p ON p.sku = l.sku WHERE l.cart_id = ?1 "
 	                             "ORDER BY l.added_at, l.sku",
 	                             &s->err);
-	if (!q) {
-		jv_free(cart);
+	if (!q)
 		return s->err.code;
-	}
 	store_bind_text(q, 1, o->cart);
 	size_t n = 0, cap = 8;
 	price_line *lines = xcalloc(cap, sizeof *lines);
@@ -918,10 +907,12 @@ static int build_quote(shop *s, const quote_opts *o, quoted *out)
 	ccart = jv_object_set(ccart, jv_string("customer"), jv_string(customer));
 	ccart = jv_object_set(ccart, jv_string("currency"), jv_string(cur_code));
 	ccart = jv_object_set(ccart, jv_string("lines"), cart_lines);
-	ccart = jv_object_set(ccart, jv_string("items"), jv_object_get(jv_copy(cart), jv_string("items")));
+	int64_t items = 0;
+	for (size_t i = 0; i < n; i++)
+		items += lines[i].qty;
+	ccart = jv_object_set(ccart, jv_string("items"), jv_number((double)items));
 	ccart = jv_object_set(ccart, jv_string("subtotal"), jv_number((double)subtotal));
 	ccart = jv_object_set(ccart, jv_string("address"), jv_copy(out->address));
-	jv_free(cart);
 
 	promo *promos = xcalloc(o->ncodes ? o->ncodes : 1, sizeof *promos);
 	jv defs = jv_array();

@@ -545,6 +545,25 @@ int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_c
 
 /* ---- reads ---- */
 
+int catalog_status(shop *s, const char *sku, char status[16], shop_err *e)
+{
+	if (!shop_store(s))
+		return s->err.code;
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT status FROM product WHERE sku = ?1", e);
+	if (!q)
+		return e->code;
+	store_bind_text(q, 1, sku);
+	int step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		snprintf(status, 16, "%s", store_col_text(q, 0));
+	sqlite3_reset(q);
+	if (step == SQLITE_ROW)
+		return 0;
+	if (step != SQLITE_DONE)
+		return store_fail_rc(s->st, step, e, sku);
+	return err_set(e, SHOP_NOTFOUND, "sku '%s': no such product", sku);
+}
+
 int catalog_get(shop *s, const char *sku, catalog_emit emit, void *arg)
 {
 	if (!shop_store(s))

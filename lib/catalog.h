@@ -35,6 +35,11 @@ typedef struct catalog_counts {
  * written and each bad line goes to rejects as a "reject" record. */
 int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_counts *c);
 
+/* The status of a product ("active", "draft", "archived") into status;
+ * SHOP_NOTFOUND with e set ("sku 'X': no such product") when there is
+ * none. For the programs that sell or stock what the catalog holds. */
+int catalog_status(shop *s, const char *sku, char status[16], shop_err *e);
+
 /* Print the product with this sku through emit; SHOP_NOTFOUND when none. */
 int catalog_get(shop *s, const char *sku, catalog_emit emit, void *arg);
 int catalog_list(shop *s, const catalog_filter *f, catalog_emit emit, void *arg);

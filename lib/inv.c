@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/jsonl.h"
 #include "base/store.h"
+#include "catalog.h"
 #include "order.h"
 #include "outbox.h"
 
@@ -75,29 +76,8 @@ static int each_row(shop *s, sqlite3_stmt *q, jv (*make)(sqlite3_stmt *), shop_e
 
 static int product_exists(shop *s, const char *sku, shop_err *e)
 {
-	sqlite3_stmt *q = store_stmt(s->st, "SELECT 1 FROM product WHERE sku = ?1", e);
-	if (!q)
-		return e->code;
-	store_bind_text(q, 1, sku);
-	int step = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (step == SQLITE_ROW)
-		return 0;
-	if (step != SQLITE_DONE)
-		return store_fail_rc(s->st, step, e, sku);
-	return err_set(e, SHOP_NOTFOUND, "sku '%s': no such product", sku);
-}
-
-static int archived(shop *s, const char *sku)
-{
-	shop_err e = {0};
-	sqlite3_stmt *q = store_stmt(s->st, "SELECT status = 'archived' FROM product WHERE sku = ?1", &e);
-	if (!q)
-		return 0;
-	store_bind_text(q, 1, sku);
-	int a = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
-	sqlite3_reset(q);
-	return a;
+	char status[16];
+	return catalog_status(s, sku, status, e);
 }
 
 static int known_warehouse(shop *s, const char *wh, shop_err *e)
@@ -470,11 +450,12 @@ static int reserve_in_txn(shop *s, const inv_order *o, jv *out)
 	int64_t *take = xcalloc(nl * nw, sizeof *take);
 	buf short_list = {0};
 	for (size_t l = 0; l < nl && !e->code; l++) {
-		if (product_exists(s, sku[l], e)) {
+		char status[16];
+		if (catalog_status(s, sku[l], status, e)) {
 			err_prefix(e, "reserve %s: ", o->id);
 			break;
 		}
-		if (archived(s, sku[l])) {
+		if (!strcmp(status, "archived")) {
 			err_set(e, SHOP_REFUSED, "reserve %s: %s is archived (not for sale)", o->id, sku[l]);
 			break;
 		}
