@@ -946,19 +946,12 @@ static int read_file(const char *path, size_t max, buf *out, shop_err *e)
 	return 0;
 }
 
-static int write_file(const char *path, const void *p, size_t n, mode_t mode, int replace, int durable,
-                      shop_err *e);
-
-/* Write bytes to path atomically (a temporary file, fsync, rename, fsync
- * of the directory), with mode; an existing file is left alone: names are
- * content hashes, so it already holds these bytes. */
-static int write_atomic(const char *path, const void *p, size_t n, mode_t mode, int replace, shop_err *e)
-{
-	return write_file(path, p, n, mode, replace, 1, e);
-}
-
-/* write_atomic, with fsync only when durable: a published site is derived
- * data that publish writes again, and 19k fsyncs cost a minute. */
+/* Write bytes to path atomically (a temporary file, rename), with mode;
+ * unless replace, an existing file is left alone: names are content
+ * hashes, so it holds these bytes already. durable adds an fsync of the
+ * file and of its directory; a published site, derived data that publish
+ * writes again, goes without (19k fsyncs cost a minute) and is synced
+ * once before its index. */
 static int write_file(const char *path, const void *p, size_t n, mode_t mode, int replace, int durable,
                       shop_err *e)
 {
@@ -1118,7 +1111,7 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 	sha256_hex(data.p, data.len, hex);
 	char *name = xasprintf("%s.%s", hex, t->ext);
 	char *path = image_path(s, name, 1, e);
-	if (!path || write_atomic(path, data.p, data.len, 0600, 0, e)) {
+	if (!path || write_file(path, data.p, data.len, 0600, 0, 1, e)) {
 		free(path);
 		free(name);
 		buf_free(&data);
@@ -1292,7 +1285,7 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 	char *ipath = xasprintf("%s/index.json", dir);
 	/* The index is the one file that changes: written last, atomically, so
 	 * a reader sees the old catalog or the new one, never a mix. */
-	write_atomic(ipath, body.p, body.len, 0644, 1, e);
+	write_file(ipath, body.p, body.len, 0644, 1, 1, e);
 	free(ipath);
 	buf_free(&body);
 	if (!e->code) {
