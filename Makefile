@@ -7,7 +7,7 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-TOOLS    = shop-catalog shop-inv shop-cart shop-order
+TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc

@@ -173,3 +173,90 @@ CREATE TABLE consumer (
 	acked      INTEGER NOT NULL,
 	updated_at TEXT NOT NULL
 );
+
+-- migrate: 4
+-- Payments (shop-pay): one per order. status is the settled state; while a
+-- gateway call is in flight, or its outcome is not known, status is
+-- 'unknown' and pending/pending_key/pending_amount say which call, so that
+-- a retry repeats it with the same idempotency key. amount is what was
+-- authorized, captured what was captured, refunded the sum of the
+-- succeeded refunds; captured - refunded is what the customer has paid.
+CREATE TABLE payment (
+	id             TEXT PRIMARY KEY,
+	order_id       TEXT NOT NULL UNIQUE,
+	gateway        TEXT NOT NULL,
+	method         TEXT NOT NULL,
+	currency       TEXT NOT NULL,
+	amount         INTEGER NOT NULL CHECK (amount > 0),
+	captured       INTEGER NOT NULL DEFAULT 0 CHECK (captured >= 0 AND captured <= amount),
+	refunded       INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= captured),
+	status         TEXT NOT NULL CHECK (status IN ('authorized', 'captured', 'voided', 'partially_refunded',
+	                                               'refunded', 'failed', 'unknown')),
+	gateway_ref    TEXT,
+	attempt        INTEGER NOT NULL DEFAULT 1,
+	pending        TEXT CHECK (pending IN ('authorize', 'capture', 'void', 'refund')),
+	pending_key    TEXT,
+	pending_amount INTEGER,
+	reason         TEXT,
+	authorized_at  TEXT,
+	expires_at     TEXT,
+	captured_at    TEXT,
+	voided_at      TEXT,
+	created_at     TEXT NOT NULL,
+	updated_at     TEXT NOT NULL,
+	CHECK ((status = 'unknown') = (pending IS NOT NULL))
+);
+CREATE INDEX payment_status ON payment (status, expires_at);
+CREATE INDEX payment_ref ON payment (gateway_ref);
+
+-- Refunds of a payment, each with its own idempotency key (by RMA, or by
+-- its number among the payment's refunds). 'unknown' while in flight.
+CREATE TABLE refund (
+	id          TEXT PRIMARY KEY,
+	payment_id  TEXT NOT NULL REFERENCES payment (id),
+	n           INTEGER NOT NULL,
+	amount      INTEGER NOT NULL CHECK (amount > 0),
+	rma_id      TEXT,
+	status      TEXT NOT NULL CHECK (status IN ('succeeded', 'failed', 'unknown')),
+	idem_key    TEXT NOT NULL,
+	gateway_ref TEXT,
+	reason      TEXT,
+	created_at  TEXT NOT NULL,
+	updated_at  TEXT NOT NULL,
+	UNIQUE (payment_id, n)
+);
+CREATE UNIQUE INDEX refund_rma ON refund (payment_id, rma_id) WHERE rma_id IS NOT NULL AND status != 'failed';
+
+-- The sandbox gateway's own books (its "bank side"), written only by
+-- lib/drivers/sandbox.c in transactions of its own, as a remote gateway
+-- would: intents, the money movements of its settlement report, and its
+-- idempotency keys with the first answer to each.
+CREATE TABLE sandbox_intent (
+	ref        TEXT PRIMARY KEY,
+	order_id   TEXT NOT NULL,
+	method     TEXT NOT NULL,
+	currency   TEXT NOT NULL,
+	amount     INTEGER NOT NULL,
+	received   INTEGER NOT NULL DEFAULT 0,
+	refunded   INTEGER NOT NULL DEFAULT 0,
+	status     TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	expires_at TEXT NOT NULL
+);
+CREATE TABLE sandbox_txn (
+	seq        INTEGER PRIMARY KEY,
+	id         TEXT NOT NULL UNIQUE,
+	type       TEXT NOT NULL CHECK (type IN ('authorization', 'capture', 'void', 'refund')),
+	ref        TEXT NOT NULL,
+	order_id   TEXT NOT NULL,
+	amount     INTEGER NOT NULL,
+	currency   TEXT NOT NULL,
+	at         TEXT NOT NULL
+);
+CREATE INDEX sandbox_txn_at ON sandbox_txn (at);
+CREATE TABLE sandbox_key (
+	key        TEXT PRIMARY KEY,
+	request    TEXT NOT NULL,
+	response   TEXT NOT NULL,
+	at         TEXT NOT NULL
+);

@@ -14,6 +14,7 @@
 #include "base/store.h"
 #include "inv.h"
 #include "outbox.h"
+#include "pay.h"
 
 /* ---- the status machine ---- */
 
@@ -730,8 +731,7 @@ fail:
 
 typedef int (*trace_fn)(shop *s, const char *source, const char *id, jv *recs);
 
-/* A trace record with its fixed head: kind, at, source, what. */
-static jv trace_rec(const char *at, const char *source, const char *what)
+jv trace_rec(const char *at, const char *source, const char *what)
 {
 	jv r = jv_object();
 	r = jv_object_set(r, jv_string("kind"), jv_string("trace"));
@@ -866,6 +866,7 @@ static const struct trace_source {
 	{"event", trace_events},
 	{"inventory", trace_reservations},
 	{"ledger", trace_ledger},
+	{"payment", pay_trace},
 };
 
 typedef struct trace_item {

@@ -55,5 +55,8 @@ int order_events(shop *s, int64_t after, const char *consumer, int follow, shop_
 int order_ack(shop *s, const char *consumer, int64_t seq, shop_emit emit, void *arg);
 /* One timeline of everything that happened to an order, oldest first. */
 int order_trace(shop *s, const char *id, shop_emit emit, void *arg);
+/* A trace record with its fixed head (kind, at, source, what), for the
+ * trace sources of other modules (pay_trace). */
+jv trace_rec(const char *at, const char *source, const char *what);
 
 #endif

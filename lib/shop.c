@@ -12,6 +12,7 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "drivers/gateway.h"
 #include "pricing.h"
 
 const cli_opt shop_global_opts[] = {
@@ -58,6 +59,12 @@ static const cfg_schema shop_schema[] = {
 	{"shipping.free_over", CFG_NUMBER},
 	{"cart", CFG_MAP},
 	{"cart.max_qty", CFG_INT},
+	{"payments", CFG_MAP},
+	{"payments.gateway", CFG_STR},
+	{"payments.hold", CFG_DURATION},
+	{"payments.stripe", CFG_MAP},
+	{"payments.stripe.api_base", CFG_STR},
+	{"payments.stripe.key_env", CFG_STR},
 	{NULL, 0},
 };
 
@@ -304,6 +311,16 @@ static int load_config(shop *s, const char *flag)
 			return err_set(&s->err, SHOP_CONFIG, "%s: tax.rules[%zu].rate: a percentage from 0 to 100 is required",
 			               cfg_where(rule), i);
 	}
+	s->gateway = cfg_str(s->cfg, NULL, "payments.gateway", "sandbox");
+	if (!gw_known(s->gateway))
+		return err_set(&s->err, SHOP_CONFIG, "%s: payments.gateway: '%s' is not a gateway (sandbox, stripe)",
+		               cfg_where(cfg_get(s->cfg, NULL, "payments.gateway")), s->gateway);
+	s->hold_ms = cfg_duration(s->cfg, NULL, "payments.hold", 7LL * 24 * 3600 * 1000);
+	if (s->hold_ms <= 0)
+		return err_set(&s->err, SHOP_CONFIG, "%s: payments.hold: must be above 0",
+		               cfg_where(cfg_get(s->cfg, NULL, "payments.hold")));
+	s->stripe_base = cfg_str(s->cfg, NULL, "payments.stripe.api_base", "https://api.stripe.com");
+	s->stripe_key_env = cfg_str(s->cfg, NULL, "payments.stripe.key_env", "STRIPE_SECRET_KEY");
 	s->max_qty = cfg_int(s->cfg, NULL, "cart.max_qty", 1000000);
 	if (s->max_qty < 1 || s->max_qty > 1000000000)
 		return err_set(&s->err, SHOP_CONFIG, "%s: cart.max_qty: must be 1..1000000000",
@@ -351,6 +368,7 @@ int shop_main(const cli_tool *t, int argc, char **argv)
 		err_set(&s.err, SHOP_IOERR, "stdout: write error");
 out:
 	code = cli_report(&s.err);
+	gw_close(s.gw);
 	if (s.st)
 		store_close(s.st);
 	free(s.warehouses);

@@ -41,6 +41,10 @@ typedef struct shop {
 	int64_t reservation_ttl_ms;
 	int64_t shipping_flat, free_over; /* minor units; free_over 0: never free */
 	int64_t max_qty;                  /* most units of one sku in a cart */
+	const char *gateway;              /* payments.gateway: "sandbox", "stripe" */
+	int64_t hold_ms;                  /* payments.hold: how long an authorization lasts */
+	const char *stripe_base, *stripe_key_env;
+	struct gateway *gw;               /* opened by lib/pay.c on first use */
 } shop;
 
 /* Where a domain function hands its output records: rec is consumed;

@@ -52,6 +52,10 @@ Control endpoints (no auth; never counted, never consume a fault):
         {"drop": true}                     close at once, no processing
         "path": "/capture"                 only requests whose path contains it
         "body": {...}                      the body of a "status" fault
+    GET  /_report.csv  the balance transactions as a CSV of Stripe's itemized
+                  balance change report (columns balance_transaction_id,
+                  created_utc, currency, gross, reporting_category,
+                  payment_intent_id, payment_metadata[order_id], ...)
     POST /_reset  forget intents, refunds, keys, faults, counters
     GET  /_stats  {"requests": {"POST /v1/payment_intents/{id}/capture": n},
                    "executed": {"payment_intents", "declines", "confirms",
@@ -641,6 +645,48 @@ def ep_txns(st, p):
                  "has_more": len(rows) > limit, "url": "/v1/balance_transactions"}
 
 
+ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+                "vuv", "xaf", "xof", "xpf"}
+REPORT_COLUMNS = ["balance_transaction_id", "created_utc", "available_on_utc", "currency", "gross", "fee",
+                  "net", "reporting_category", "source_id", "description", "charge_id",
+                  "payment_intent_id", "payment_metadata[order_id]"]
+
+
+def decimal(amount, currency):
+    """Minor units as the report writes them: 1250 usd -> 12.50."""
+    if currency in ZERO_DECIMAL:
+        return str(amount)
+    sign = "-" if amount < 0 else ""
+    return "%s%d.%02d" % (sign, abs(amount) // 100, abs(amount) % 100)
+
+
+def csv_field(v):
+    v = "" if v is None else str(v)
+    return '"%s"' % v.replace('"', '""') if any(c in v for c in ',"\n') else v
+
+
+def report_csv(st):
+    """The balance transactions as Stripe's itemized balance change report
+    (balance_change_from_activity.itemized) would list them, oldest first."""
+    lines = [",".join(REPORT_COLUMNS)]
+    for t in st.txns:
+        src = t["source"]
+        if src.startswith("ch_"):
+            ch = st.charges[src]
+            pi_id, ch_id = ch["payment_intent"], ch["id"]
+        else:
+            re_ = st.refunds[src]
+            pi_id, ch_id = re_["payment_intent"], re_["charge"]
+        pi = st.intents.get(pi_id) or {"metadata": {}}
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t["created"]))
+        row = [t["id"], when, when, t["currency"], decimal(t["amount"], t["currency"]),
+               decimal(t["fee"], t["currency"]), decimal(t["net"], t["currency"]),
+               t["reporting_category"], src, t["description"], ch_id, pi_id,
+               pi["metadata"].get("order_id")]
+        lines.append(",".join(csv_field(v) for v in row))
+    return "\n".join(lines) + "\n"
+
+
 ID = r"([A-Za-z0-9_]{1,255})"
 API = [
     ("POST", re.compile(r"/v1/payment_intents\Z"), ep_create),
@@ -694,9 +740,9 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
-    def send(self, status, body, headers=()):
+    def send(self, status, body, headers=(), ctype="application/json"):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         for k, v in headers:
             self.send_header(k, str(v))
@@ -741,6 +787,10 @@ class Handler(BaseHTTPRequestHandler):
                     st.faults.append(s)
                 pending = len(st.faults)
             self.send(200, encode({"ok": True, "pending": pending}))
+        elif path == "/_report.csv" and self.command == "GET":
+            with st.lock:
+                text = report_csv(st)
+            self.send(200, text.encode(), ctype="text/csv")
         elif path == "/_reset" and self.command == "POST":
             with st.lock:
                 st.reset()
