@@ -310,6 +310,16 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 			ev = jv_object_set(ev, jv_string("refunded"), jv_number((double)refunded));
 			ev = jv_object_set(ev, jv_string("rma_id"), text_or_null(c->rma));
 		}
+	} else if (res->outcome == GW_DECLINED && res->canceled && (!strcmp(op, "capture") || !strcmp(op, "void"))) {
+		/* The gateway's payment was canceled (its hold lapsed, or someone
+		 * voided it there): nothing is held any more. */
+		status = "voided";
+		snprintf(void_at, sizeof void_at, "%s", now);
+		type = "payment.voided";
+		ev = jv_object_set(ev, jv_string("released"), jv_number((double)r.amount));
+		ev = jv_object_set(ev, jv_string("reason"), jv_string(res->reason));
+		if (!strcmp(op, "void"))
+			reason = NULL;
 	} else if (settled) {
 		/* Refused, or (first time) never acted on: as before the call. */
 		status = c->prior;
@@ -645,7 +655,8 @@ static int run(shop *s, const want *w, const char *order_id, shop_emit emit, voi
 	if (c.req.op) {
 		if (send(s, &c, 1, &res))
 			return s->err.code;
-		if (res.outcome != GW_OK)
+		/* A void the gateway had done already (canceled there) is done. */
+		if (res.outcome != GW_OK && !(res.canceled && !strcmp(c.req.op, "void")))
 			return outcome_error(s, &c, &res);
 	}
 	if (row_load(s, order_id, &r, &s->err))

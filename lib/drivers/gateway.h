@@ -52,6 +52,8 @@ typedef struct gw_res {
 	int64_t amount;   /* what the gateway reports it held, took or gave back */
 	char reason[256]; /* DECLINED, NOT_SENT, UNKNOWN, ERROR: why, one line */
 	int code;         /* ERROR: the exit code */
+	int canceled;     /* DECLINED: because the gateway's payment is canceled
+	                     (voided, or its hold lapsed): nothing is held */
 } gw_res;
 
 typedef struct gw_conf {

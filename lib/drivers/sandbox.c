@@ -213,6 +213,7 @@ static int execute(sandbox *sb, const gw_req *r, gw_res *res, const struct metho
 		if (strcmp(in.status, "requires_capture")) {
 			gw_set(res, GW_DECLINED, "payment_intent_unexpected_state: the payment is %s, not requires_capture",
 			       in.status);
+			res->canceled = !strcmp(in.status, "canceled");
 			return 0;
 		}
 		if (r->amount <= 0 || r->amount > in.amount) {
@@ -228,6 +229,7 @@ static int execute(sandbox *sb, const gw_req *r, gw_res *res, const struct metho
 		if (strcmp(in.status, "requires_capture")) {
 			gw_set(res, GW_DECLINED, "payment_intent_unexpected_state: the payment is %s and cannot be canceled",
 			       in.status);
+			res->canceled = !strcmp(in.status, "canceled");
 			return 0;
 		}
 		if (intent_update(sb, r->ref, "canceled", 0, 0, e) ||
@@ -262,21 +264,22 @@ static int execute(sandbox *sb, const gw_req *r, gw_res *res, const struct metho
 	return 0;
 }
 
-/* The stored answer: "OUTCOME AMOUNT REF\tREASON". */
+/* The stored answer: "OUTCOME CANCELED AMOUNT REF\tREASON". */
 static void answer_text(const gw_res *res, buf *b)
 {
-	buf_addf(b, "%d %" PRId64 " %s\t%s", (int)res->outcome, res->amount, res->ref[0] ? res->ref : "-",
-	           res->reason);
+	buf_addf(b, "%d %d %" PRId64 " %s\t%s", (int)res->outcome, res->canceled, res->amount,
+	         res->ref[0] ? res->ref : "-", res->reason);
 }
 
 static int answer_parse(const char *t, gw_res *res)
 {
-	int o, n = 0;
+	int o, canceled, n = 0;
 	long long amount;
 	char ref[128];
-	if (sscanf(t, "%d %lld %127s%n", &o, &amount, ref, &n) != 3 || t[n] != '\t')
+	if (sscanf(t, "%d %d %lld %127s%n", &o, &canceled, &amount, ref, &n) != 4 || t[n] != '\t')
 		return -1;
 	res->outcome = (enum gw_outcome)o;
+	res->canceled = canceled;
 	res->amount = amount;
 	snprintf(res->ref, sizeof res->ref, "%s", strcmp(ref, "-") ? ref : "");
 	snprintf(res->reason, sizeof res->reason, "%s", t + n + 1);

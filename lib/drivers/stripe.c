@@ -32,8 +32,7 @@ typedef struct stripe {
 	http_client *h;
 	char *base;
 	char *auth; /* "Authorization: Bearer KEY": never printed */
-	int attempts;
-	long backoff_ms;
+	long backoff_ms, timeout_ms;
 } stripe;
 
 static void *st_open(const gw_conf *c, shop_err *e)
@@ -63,8 +62,8 @@ static void *st_open(const gw_conf *c, shop_err *e)
 		n--;
 	s->base = xasprintf("%.*s", (int)n, base);
 	s->auth = xasprintf("Authorization: Bearer %s", key);
-	s->attempts = c->http.max_attempts > 0 ? c->http.max_attempts : 4;
 	s->backoff_ms = c->http.backoff_ms > 0 ? c->http.backoff_ms : 1000;
+	s->timeout_ms = c->http.timeout_ms > 0 ? c->http.timeout_ms : 30000;
 	return s;
 }
 
@@ -149,6 +148,7 @@ static void error_answer(long status, const jnode *root, gw_res *res)
 	           (!strcmp(code, "payment_intent_unexpected_state") || !strcmp(code, "charge_already_refunded") ||
 	            !strcmp(code, "amount_too_large") || !strcmp(code, "charge_not_captured"))) {
 		gw_set(res, GW_DECLINED, "%s: %s", code, msg);
+		res->canceled = jnode_is(jnode_get(jnode_get(err, "payment_intent"), "status"), "canceled");
 	} else if (!strcmp(type, "invalid_request_error") && status != 404 && param[0]) {
 		gw_set(res, GW_ERROR, "invalid_request_error: %s: %s", param, msg);
 		res->code = SHOP_DATAERR;
@@ -244,7 +244,8 @@ static void st_call(void *impl, const gw_req *r, gw_res *res)
 	char *idem = xasprintf("Idempotency-Key: %s", r->key);
 	const char *headers[] = {s->auth, idem, "Content-Type: application/x-www-form-urlencoded", NULL};
 	jtree *t = jtree_new();
-	for (int attempt = 1;; attempt++) {
+	long waited = 0; /* in 409s: no longer than one request may take */
+	for (;;) {
 		http_resp resp = {0};
 		shop_err e = {0};
 		int rc = http_request(s->h, "POST", buf_str(&url), headers, buf_str(&body), body.len, &resp, &e);
@@ -271,8 +272,9 @@ static void st_call(void *impl, const gw_req *r, gw_res *res)
 			/* The first request with this key is still running: wait for
 			 * its answer, which the next try gets replayed. */
 			http_resp_free(&resp);
-			if (attempt < s->attempts * 4) {
-				sleep_ms(s->backoff_ms / 4 + 50);
+			long step = s->backoff_ms < 250 ? s->backoff_ms : 250;
+			if ((waited += step) <= s->timeout_ms) {
+				sleep_ms(step);
 				continue;
 			}
 			gw_set(res, GW_UNKNOWN, "the same request is still running at the gateway (409 idempotency_key_in_use)");
