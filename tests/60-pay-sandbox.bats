@@ -252,3 +252,34 @@ teardown() { check_pay; }
 	run -78 --separate-stderr shop-pay --config "$BATS_TEST_TMPDIR/shop.yaml" authorize ord_a
 	[ "$stderr" = "shop-pay: stripe gateway: the environment variable NO_SUCH_KEY_VAR (payments.stripe.key_env) is not set" ]
 }
+
+@test "killed at random instants: every payment settles on retry, and each order is charged once" {
+	local i pid killed=0
+	for i in $(seq 30); do make_order "ord_k$i" "c$i" pending; done
+	for i in $(seq 30); do
+		# its own process group, so that one kill takes the shell and
+		# whichever shop-pay it is running
+		setsid sh -c 'shop-pay authorize "$1" && shop-pay capture "$1" && shop-pay refund "$1" --amount 250' \
+			sh "ord_k$i" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 40))"
+		kill -9 -- "-$pid" 2>/dev/null && killed=$((killed + 1))
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "# killed $killed of 30 runs" >&3
+	check_pay
+	# Whatever the kill left (nothing, a hold, an unknown call), running the
+	# same commands again finishes it, with the same keys. (Not $i: bats'
+	# run sets a global i.)
+	for n in $(seq 30); do
+		run -0 shop-pay authorize "ord_k$n"
+		run -0 shop-pay capture "ord_k$n"
+		if [ "$(pay_sql "SELECT refunded FROM payment WHERE order_id = 'ord_k$n'")" != 250 ]; then
+			run -0 --separate-stderr shop-pay refund "ord_k$n" --amount 250 --rma "k$n"
+		fi
+	done
+	[ "$(sandbox_count authorization)" = 30 ]
+	[ "$(sandbox_count capture)" = 30 ]
+	[ "$(pay_sql "SELECT count(*) FROM payment WHERE status = 'partially_refunded' AND captured = 1250 AND refunded = 250")" = 30 ]
+	[ "$(pay_sql "SELECT count(*) FROM outbox WHERE type = 'payment.captured'")" = 30 ]
+}
