@@ -764,9 +764,8 @@ static int trace_order(shop *s, const char *source, const char *id, jv *recs)
 	return 0;
 }
 
-/* Every event about the order (its subject), from any program. The outbox
- * has no index on subject: a trace reads it whole, which is fine for a
- * debugging view of a shop's size; an index is one migration away. */
+/* Every event about the order (its subject), from any program, through
+ * the index outbox_subject. */
 static int trace_events(shop *s, const char *source, const char *id, jv *recs)
 {
 	sqlite3_stmt *q = store_stmt(s->st,
@@ -825,9 +824,8 @@ static int trace_reservations(shop *s, const char *source, const char *id, jv *r
 	return 0;
 }
 
-/* Stock movements the order caused (its id is their actor). The ledger's
- * index is by SKU, so this reads the ledger whole, as trace_events does
- * the outbox. */
+/* Stock movements the order caused (its id is their actor), through the
+ * index ledger_actor. */
 static int trace_ledger(shop *s, const char *source, const char *id, jv *recs)
 {
 	sqlite3_stmt *q = store_stmt(s->st,

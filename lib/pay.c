@@ -263,8 +263,10 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 		goto fail;
 	if (!r.exists || strcmp(r.pending_key, c->key)) /* settled meanwhile */
 		return store_commit(s->st, e);
-	char now[32];
+	char now[32], when[32];
 	now_text(now);
+	/* When it happened: the gateway's time when its report told us. */
+	snprintf(when, sizeof when, "%s", res->outcome == GW_OK && res->at[0] ? res->at : now);
 	const char *op = r.pending;
 	const char *status = "unknown", *refund_status = NULL;
 	const char *reason = res->outcome == GW_OK ? NULL : res->reason;
@@ -282,8 +284,9 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 		if (!strcmp(op, "authorize")) {
 			status = "authorized";
 			snprintf(ref, sizeof ref, "%s", res->ref);
-			snprintf(auth_at, sizeof auth_at, "%s", now);
-			clock_format(clock_now_ms() + s->hold_ms, exp_at);
+			snprintf(auth_at, sizeof auth_at, "%s", when);
+			int64_t when_ms;
+			clock_format((clock_parse_rfc3339(when, &when_ms) ? clock_now_ms() : when_ms) + s->hold_ms, exp_at);
 			type = "payment.authorized";
 			ev = jv_object_set(ev, jv_string("amount"), jv_number((double)r.amount));
 			ev = jv_object_set(ev, jv_string("method"), jv_string(r.method));
@@ -291,13 +294,13 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 		} else if (!strcmp(op, "capture")) {
 			status = "captured";
 			captured = res->amount > 0 && res->amount <= r.amount ? res->amount : r.pending_amount;
-			snprintf(cap_at, sizeof cap_at, "%s", now);
+			snprintf(cap_at, sizeof cap_at, "%s", when);
 			type = "payment.captured";
 			ev = jv_object_set(ev, jv_string("amount"), jv_number((double)captured));
 			ev = jv_object_set(ev, jv_string("released"), jv_number((double)(r.amount - captured)));
 		} else if (!strcmp(op, "void")) {
 			status = "voided";
-			snprintf(void_at, sizeof void_at, "%s", now);
+			snprintf(void_at, sizeof void_at, "%s", when);
 			type = "payment.voided";
 			ev = jv_object_set(ev, jv_string("released"), jv_number((double)r.amount));
 		} else {
@@ -364,7 +367,7 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 		store_bind_text(q, 2, refund_status);
 		store_bind_text(q, 3, res->outcome == GW_OK && res->ref[0] ? res->ref : NULL);
 		store_bind_text(q, 4, reason);
-		store_bind_text(q, 5, now);
+		store_bind_text(q, 5, when);
 		if (store_done(s->st, q, e, "refund"))
 			goto fail;
 	}
@@ -610,6 +613,14 @@ out:
 	return e->code;
 }
 
+/* 1 when the amount text given means minor units n. */
+static int same_amount(const char *t, const char *cur, int64_t n)
+{
+	int64_t v;
+	shop_err e = {0};
+	return t && !parse_amount(t, cur, &v, &e) && v == n;
+}
+
 /* A command on one order's payment: settle what it waits on, then decide,
  * send and record; emit the payment as it is at the end. */
 static int run(shop *s, const want *w, const char *order_id, shop_emit emit, void *arg)
@@ -618,15 +629,34 @@ static int run(shop *s, const want *w, const char *order_id, shop_emit emit, voi
 		return s->err.code;
 	if (strlen(order_id) >= ID_MAX)
 		return err_set(&s->err, SHOP_NOTFOUND, "order '%.60s...': no such order", order_id);
+	/* The gateway first: a missing key must stop us before anything is
+	 * written ahead, not leave a payment unknown with nothing sent. */
+	if (!gw(s))
+		return s->err.code;
 	pay_row r;
 	call c;
 	gw_res res;
+	int done = 0;
 	for (int round = 0;; round++) {
 		if (store_begin(s->st, &s->err))
 			return s->err.code;
 		if (row_load(s, order_id, &r, &s->err)) {
 			store_rollback(s->st);
 			return s->err.code;
+		}
+		/* A payment made through another gateway is settled and moved on
+		 * there only (a new authorization after a failed one may switch). */
+		if (r.exists && strcmp(r.gateway, s->gateway) &&
+		    (strcmp(r.status, "failed") || strcmp(w->op, "authorize"))) {
+			store_rollback(s->st);
+			return err_set(&s->err, SHOP_CONFIG,
+			               "order %s: payment %s is at the %s gateway, but the config's gateway is %s", order_id,
+			               r.id, r.gateway, s->gateway);
+		}
+		if (done) {
+			store_rollback(s->st);
+			c.req.op = NULL;
+			break;
 		}
 		if (r.exists && !strcmp(r.status, "unknown")) {
 			/* Settle the call this payment waits on: the same call, the
@@ -644,6 +674,13 @@ static int run(shop *s, const want *w, const char *order_id, shop_emit emit, voi
 				return s->err.code;
 			if (res.outcome != GW_OK && res.outcome != GW_DECLINED)
 				return outcome_error(s, &c, &res);
+			/* The refund this command asks for is the one that was pending
+			 * (a rerun after "outcome unknown"): settled, it is done. A
+			 * capture or authorization needs no such care: state says. */
+			if (res.outcome == GW_OK && !strcmp(c.req.op, "refund") && !strcmp(w->op, "refund") &&
+			    same_amount(w->amount, r.currency, r.pending_amount) &&
+			    !strcmp(w->rma ? w->rma : "", c.rma))
+				done = 1;
 			continue;
 		}
 		if (decide(s, w, order_id, &r, &c, &s->err) || store_commit(s->st, &s->err)) {
@@ -850,13 +887,15 @@ typedef struct side {
 	int64_t authorized, captured, refunded;
 	int voided;
 	size_t line; /* gateway: the report line of its first movement */
+	char auth_at[32], cap_at[32], void_at[32], refund_at[32]; /* gateway: the last of each */
 } side;
 
 typedef struct report {
 	side *g;
 	size_t n, cap;
 	char from[11], to[11];
-	int money_only; /* Stripe's CSV */
+	const char *date; /* --date: movements of other days are left out */
+	int money_only;   /* Stripe's CSV */
 	const char *gateway;
 } report;
 
@@ -897,6 +936,10 @@ static int movement(report *rp, const char *where, const char *type, const char 
 	snprintf(t, sizeof t, "%.10sT00:00:00Z", at);
 	if (strlen(at) < 10 || clock_parse_rfc3339(t, &ms))
 		return err_set(e, SHOP_DATAERR, "%s: '%s' is not a time", where, at);
+	if (strcmp(type, "authorization") && strcmp(type, "capture") && strcmp(type, "refund") && strcmp(type, "void"))
+		return err_set(e, SHOP_DATAERR, "%s: type '%s' is not authorization, capture, void or refund", where, type);
+	if (rp->date && strncmp(at, rp->date, 10))
+		return 0;
 	side *sd = side_for(rp, ref, line);
 	if (!sd->currency[0])
 		snprintf(sd->currency, sizeof sd->currency, "%s", cur);
@@ -905,16 +948,21 @@ static int movement(report *rp, const char *where, const char *type, const char 
 	if (*order && !sd->order[0])
 		snprintf(sd->order, sizeof sd->order, "%s", order);
 	int bad;
+	char *last;
 	if (!strcmp(type, "authorization"))
-		bad = money_add(sd->authorized, amount, &sd->authorized);
+		bad = money_add(sd->authorized, amount, &sd->authorized), last = sd->auth_at;
 	else if (!strcmp(type, "capture"))
-		bad = money_add(sd->captured, amount, &sd->captured);
+		bad = money_add(sd->captured, amount, &sd->captured), last = sd->cap_at;
 	else if (!strcmp(type, "refund"))
-		bad = money_add(sd->refunded, amount, &sd->refunded);
-	else if (!strcmp(type, "void"))
-		bad = (sd->voided = 1, 0);
+		bad = money_add(sd->refunded, amount, &sd->refunded), last = sd->refund_at;
 	else
-		return err_set(e, SHOP_DATAERR, "%s: type '%s' is not authorization, capture, void or refund", where, type);
+		bad = (sd->voided = 1, 0), last = sd->void_at;
+	/* As RFC 3339 UTC, whichever way the report wrote it (Stripe's
+	 * created_utc is "2026-11-29 12:00:00", UTC without a zone). */
+	int64_t at_ms;
+	snprintf(t, sizeof t, "%.19sZ", at);
+	if (!clock_parse_rfc3339(at, &at_ms) || (strlen(at) == 19 && !clock_parse_rfc3339(t, &at_ms)))
+		clock_format(at_ms, last);
 	if (bad)
 		return err_set(e, SHOP_DATAERR, "%s: amounts out of range", where);
 	period_add(rp, at);
@@ -1116,6 +1164,36 @@ static int side_cmp(const void *a, const void *b)
 	return strcmp(((const side *)a)->ref, ((const side *)b)->ref);
 }
 
+/* What shop has refunded of a payment in the report's period. */
+static int64_t refunded_in(shop *s, const report *rp, const char *payment_id)
+{
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT coalesce(sum(amount), 0) FROM refund WHERE payment_id = ?1 AND "
+	                             "status = 'succeeded' AND substr(updated_at, 1, 10) BETWEEN ?2 AND ?3",
+	                             &s->err);
+	if (!q)
+		return INT64_MAX;
+	store_bind_text(q, 1, payment_id);
+	store_bind_text(q, 2, rp->from);
+	store_bind_text(q, 3, rp->to);
+	int step = sqlite3_step(q);
+	int64_t v = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : INT64_MAX;
+	sqlite3_reset(q);
+	if (step != SQLITE_ROW)
+		store_fail_rc(s->st, step, &s->err, "refund");
+	return v;
+}
+
+/* 0 when the report shows more refunded for the payment than shop has
+ * in the period, by at least the pending refund: that refund happened. */
+static int refund_shown(shop *s, const report *rp, const side *sd, const pay_row *r)
+{
+	int64_t known = refunded_in(s, rp, r->id), extra;
+	if (s->err.code || money_sub(sd->refunded, known, &extra))
+		return -1;
+	return extra >= r->pending_amount ? 0 : -1;
+}
+
 /* An unknown payment the report tells the outcome of: settled as the
  * gateway's answer would have settled it. 1 when settled. */
 static int settle_from(shop *s, report *rp, const pay_row *r)
@@ -1128,19 +1206,25 @@ static int settle_from(shop *s, report *rp, const pay_row *r)
 		return 0;
 	gw_res res = {0};
 	res.outcome = GW_OK;
-	const char *op = r->pending;
+	const char *op = r->pending, *at;
 	if (!strcmp(op, "authorize") && sd->authorized > 0) {
 		snprintf(res.ref, sizeof res.ref, "%s", sd->ref);
 		res.amount = sd->authorized;
+		at = sd->auth_at;
 	} else if (!strcmp(op, "capture") && sd->captured > 0) {
 		res.amount = sd->captured;
+		at = sd->cap_at;
 	} else if (!strcmp(op, "void") && sd->voided) {
 		res.amount = r->amount;
-	} else if (!strcmp(op, "refund") && sd->refunded >= r->pending_amount) {
+		at = sd->void_at;
+	} else if (!strcmp(op, "refund") && !refund_shown(s, rp, sd, r)) {
+		/* More refunded in the report than shop knows of: this one. */
 		res.amount = r->pending_amount;
+		at = sd->refund_at;
 	} else {
-		return 0;
+		return s->err.code ? -1 : 0;
 	}
+	snprintf(res.at, sizeof res.at, "%s", at);
 	call c;
 	if (pending_call(s, r, &c, &s->err) || record(s, &c, &res, 0, &s->err))
 		return -1;
@@ -1229,6 +1313,7 @@ int pay_reconcile(shop *s, FILE *in, const char *name, const char *date, shop_em
 	report rp = {0};
 	side *mine = NULL;
 	size_t nmine = 0, found = 0, settled = 0;
+	rp.date = date;
 	if (read_report(s, in, name, &rp) || !shop_store(s))
 		goto out;
 	if (date) {
@@ -1239,7 +1324,8 @@ int pay_reconcile(shop *s, FILE *in, const char *name, const char *date, shop_em
 		shop_note(s, "reconcile: %s: no movements and no --date: nothing to compare", name);
 		goto out;
 	}
-	qsort(rp.g, rp.n, sizeof *rp.g, side_cmp);
+	if (rp.n)
+		qsort(rp.g, rp.n, sizeof *rp.g, side_cmp);
 	/* Unknown payments first: the report may tell what became of them. */
 	static char sql[sizeof row_sql + 64];
 	if (!sql[0])

@@ -283,3 +283,35 @@ teardown() { check_pay; }
 	[ "$(pay_sql "SELECT count(*) FROM payment WHERE status = 'partially_refunded' AND captured = 1250 AND refunded = 250")" = 30 ]
 	[ "$(pay_sql "SELECT count(*) FROM outbox WHERE type = 'payment.captured'")" = 30 ]
 }
+
+@test "a refund rerun after 'outcome unknown' is the same refund: settled, not made twice" {
+	shop-pay authorize ord_a --method pm_sandbox_timeout >/dev/null 2>&1 || true
+	shop-pay capture ord_a >/dev/null 2>&1 || true
+	run -0 shop-pay capture ord_a
+	run -69 shop-pay refund ord_a --amount 300
+	[ "$(pay_sql "SELECT status || ' ' || pending FROM payment")" = "unknown refund" ]
+	run -0 shop-pay refund ord_a --amount 3.00
+	[ "$(jq -r '[.status, .refunded, (.refunds|length)] | join(" ")' <<<"$output")" = "partially_refunded 300 1" ]
+	[ "$(sandbox_count refund)" = 1 ]
+	# Another amount is another refund (which times out once, as this
+	# method does, and is then settled by its rerun).
+	run -69 shop-pay refund ord_a --amount 200
+	run -0 shop-pay refund ord_a --amount 200
+	[ "$(sandbox_count refund)" = 2 ]
+	[ "$(pay_status ord_a)" = "partially_refunded 1250 500" ]
+}
+
+@test "a payment stays with its gateway: another gateway in the config is refused (78), nothing written" {
+	shop-pay authorize ord_a >/dev/null
+	export STRIPE_TEST_KEY_X=sk_test_x
+	printf 'payments:\n  gateway: stripe\n  stripe:\n    api_base: http://127.0.0.1:9\n    key_env: STRIPE_TEST_KEY_X\n' >"$BATS_TEST_TMPDIR/s.yaml"
+	local before
+	before=$(dump_store)
+	run -78 --separate-stderr shop-pay --config "$BATS_TEST_TMPDIR/s.yaml" capture ord_a
+	[[ $stderr == *"payment pay_"*" is at the sandbox gateway, but the config's gateway is stripe" ]]
+	[ "$(dump_store)" = "$before" ]
+	# A missing key stops before anything is written ahead.
+	unset STRIPE_TEST_KEY_X
+	run -78 shop-pay --config "$BATS_TEST_TMPDIR/s.yaml" authorize ord_b
+	[ "$(pay_sql "SELECT count(*) FROM payment WHERE order_id = 'ord_b'")" = 0 ]
+}

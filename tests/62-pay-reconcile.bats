@@ -160,3 +160,50 @@ a_day() {
 	[ "$(jq -r '[.problem, .order_id, .detail] | join(" ")' <<<"$output" | sort | tr '\n' ';')" = \
 		"amount ord_b refunded: shop 300, the report 350;missing_at_gateway ord_a payment $(pay_sql "SELECT id FROM payment WHERE order_id = 'ord_a'") moved money in 2026-11-29..2026-11-29 that the report does not show;missing_in_shop ord_zz report line 4: pi_extra moved money that shop has no payment for;" ]
 }
+
+@test "a refund written ahead but never sent is not taken as done from the report's earlier refund" {
+	shop-pay -q authorize ord_a >/dev/null
+	shop-pay -q capture ord_a >/dev/null
+	shop-pay -q refund ord_a --amount 500 >/dev/null
+	# As if killed right after writing ahead a second refund of 500.
+	local pay
+	pay=$(pay_sql "SELECT id FROM payment")
+	pay_sql "BEGIN; INSERT INTO refund (id, payment_id, n, amount, status, idem_key, created_at, updated_at)
+		VALUES ('rfd_x', '$pay', 2, 500, 'unknown', 'shop:ord_a:refund:2', '$SHOP_NOW', '$SHOP_NOW');
+		UPDATE payment SET status = 'unknown', pending = 'refund', pending_key = 'shop:ord_a:refund:2',
+		pending_amount = 500 WHERE id = '$pay'; COMMIT;"
+	shop-pay settlement >"$R/day.jsonl"
+	run -1 --separate-stderr shop-pay reconcile --report "$R/day.jsonl"
+	[ "$(jq -r '[.problem, .order_id] | join(" ")' <<<"$output")" = "unknown ord_a" ]
+	[ "$(pay_sql "SELECT status || ' ' || refunded FROM payment")" = "unknown 500" ]
+	# The rerun of the refund sends it: then it is done, and reconciles.
+	run -0 shop-pay refund ord_a --amount 500
+	[ "$(pay_status ord_a)" = "partially_refunded 1250 1000" ]
+	[ "$(sandbox_count refund)" = 2 ]
+	shop-pay settlement >"$R/day.jsonl"
+	run -0 shop-pay reconcile --report "$R/day.jsonl"
+}
+
+@test "settled from the report, a payment takes the gateway's time; --date leaves other days of the report out" {
+	SHOP_NOW=2026-11-28T23:00:00Z shop-pay -q authorize ord_a >/dev/null
+	SHOP_NOW=2026-11-28T23:30:00Z shop-pay -q authorize ord_b --method pm_sandbox_timeout >/dev/null 2>&1 || true
+	shop-pay settlement >"$R/all.jsonl"
+	run -0 --separate-stderr shop-pay reconcile --report "$R/all.jsonl" --date 2026-11-28
+	[ "$(pay_sql "SELECT status || ' ' || authorized_at || ' ' || expires_at FROM payment WHERE order_id = 'ord_b'")" = \
+		"authorized 2026-11-28T23:30:00Z 2026-12-05T23:30:00Z" ]
+	shop-pay -q capture ord_a ord_b >/dev/null 2>&1 || true
+	shop-pay -q capture ord_b >/dev/null
+	shop-pay settlement >"$R/all.jsonl"
+	run -0 shop-pay reconcile --report "$R/all.jsonl" --date 2026-11-28
+	run -0 shop-pay reconcile --report "$R/all.jsonl" --date 2026-11-29
+	run -0 shop-pay reconcile --report "$R/all.jsonl"
+}
+
+@test "a lapsed hold is a void in the sandbox's report: the day reconciles" {
+	shop-pay -q authorize ord_a >/dev/null
+	SHOP_NOW=2026-12-07T12:00:00Z run -1 shop-pay capture ord_a
+	[ "$(pay_status ord_a)" = "voided 0 0" ]
+	[ "$(SHOP_NOW=2026-12-07T12:00:00Z shop-pay settlement --date 2026-12-07 | jq -r .type)" = void ]
+	SHOP_NOW=2026-12-07T12:00:00Z shop-pay settlement >"$R/all.jsonl"
+	run -0 shop-pay reconcile --report "$R/all.jsonl"
+}

@@ -54,6 +54,8 @@ typedef struct gw_res {
 	int code;         /* ERROR: the exit code */
 	int canceled;     /* DECLINED: because the gateway's payment is canceled
 	                     (voided, or its hold lapsed): nothing is held */
+	char at[32];      /* OK: when the gateway acted, when known from its
+	                     report (RFC 3339); empty: now */
 } gw_res;
 
 typedef struct gw_conf {

@@ -205,7 +205,9 @@ static int execute(sandbox *sb, const gw_req *r, gw_res *res, const struct metho
 	int64_t exp_ms;
 	if (!strcmp(in.status, "requires_capture") && !clock_parse_rfc3339(in.expires_at, &exp_ms) &&
 	    now_ms >= exp_ms) {
-		if (intent_update(sb, r->ref, "canceled", 0, 0, e))
+		/* In the books as a void, so that the settlement report shows it. */
+		if (intent_update(sb, r->ref, "canceled", 0, 0, e) ||
+		    txn(sb, "void", r->ref, r->order_id, in.amount, in.currency, now, e))
 			return e->code;
 		snprintf(in.status, sizeof in.status, "canceled");
 	}
