@@ -87,6 +87,7 @@ bench: all
 	@scripts/bench/catalog $(BUILD)/bin
 	@scripts/bench/inventory $(BUILD)/bin
 	@scripts/bench/checkout $(BUILD)/bin
+	@scripts/bench/payments $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
