@@ -526,6 +526,14 @@ int inv_reserve_order(shop *s, const char *order, shop_emit emit, void *arg)
 	jv rec;
 	if (!shop_store(s) || order_get(s, order, &rec, &s->err))
 		return s->err.code;
+	/* Only an order still to be filled holds stock: a cancelled one (say
+	 * by a saga's compensation) must not get a new hold by a late rerun. */
+	const char *st = rec_str(rec, "status", &s->err);
+	if (st && strcmp(st, "pending") && strcmp(st, "confirmed")) {
+		err_set(&s->err, SHOP_REFUSED, "order %s is %s: no stock is held for it", order, st);
+		jv_free(rec);
+		return s->err.code;
+	}
 	/* The order record has what reserve needs: its lines' skus and
 	 * quantities, and the region of the address it ships to. */
 	jv lines = jv_object_get(jv_copy(rec), jv_string("lines"));

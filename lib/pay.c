@@ -511,7 +511,9 @@ static int decide(shop *s, const want *w, const char *order_id, pay_row *r, call
 		goto out;
 	}
 	if (!r->exists) {
-		err_set(e, SHOP_NOTFOUND, "order %s has no payment (authorize it first)", order_id);
+		/* Nothing held: a void (a compensation) has nothing to undo. */
+		if (strcmp(op, "void"))
+			err_set(e, SHOP_NOTFOUND, "order %s has no payment (authorize it first)", order_id);
 		goto out;
 	}
 	if (w->amount && parse_amount(w->amount, r->currency, &amount, e))
@@ -698,6 +700,10 @@ static int run(shop *s, const want *w, const char *order_id, shop_emit emit, voi
 	}
 	if (row_load(s, order_id, &r, &s->err))
 		return s->err.code;
+	if (!r.exists) {
+		shop_note(s, "order %s has no payment: nothing to %s", order_id, w->op);
+		return 0;
+	}
 	jv rec = row_record(s, &r, &s->err);
 	if (s->err.code) {
 		jv_free(rec);
