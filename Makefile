@@ -7,7 +7,7 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay
+TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc
@@ -24,7 +24,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ilib/base -DSHOP_VE
 LIBS     = $(shell pkg-config --libs sqlite3 yaml-0.1 2>/dev/null) -ljq -lm -ldl
 
 LIB_SRC  = $(wildcard lib/base/*.c lib/*.c lib/drivers/*.c)
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema.o
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema.o $(BUILD)/obj/sagas.o
 BINS     = $(TOOLS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -49,6 +49,16 @@ $(BUILD)/schema.c: shop.db.sql scripts/embed
 	scripts/embed shop_schema_sql < shop.db.sql > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# So are the built-in saga files (lib/sagas/*.yaml).
+SAGAS    = $(sort $(wildcard lib/sagas/*.yaml))
+$(BUILD)/sagas.c: $(SAGAS) scripts/embed-sagas
+	@mkdir -p $(@D)
+	scripts/embed-sagas $(SAGAS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/sagas.o: $(BUILD)/sagas.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -14,7 +14,7 @@ static const char *const order_cols[] = {"id", "customer", "status", "total", "c
 static const char *const cancel_cols[] = {"kind", "id", "status", "reason", "sku", "warehouse", "qty", "state",
                                           NULL};
 static const char *const event_cols[] = {"seq", "type", "subject", "at", "data", NULL};
-static const char *const trace_cols[] = {"at", "source", "what", "sku", "warehouse", "qty", NULL};
+static const char *const trace_cols[] = {"at", "source", "what", "step", "sku", "warehouse", "qty", NULL};
 static const char *const consumer_cols[] = {"name", "acked", "updated_at", NULL};
 
 static int out(void *arg, jv rec)

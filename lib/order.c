@@ -15,6 +15,7 @@
 #include "inv.h"
 #include "outbox.h"
 #include "pay.h"
+#include "saga.h"
 
 /* ---- the status machine ---- */
 
@@ -865,6 +866,7 @@ static const struct trace_source {
 	{"inventory", trace_reservations},
 	{"ledger", trace_ledger},
 	{"payment", pay_trace},
+	{"saga", saga_trace},
 };
 
 typedef struct trace_item {
