@@ -20,6 +20,7 @@
 #include "base/json.h"
 #include "base/jsonl.h"
 #include "base/proc.h"
+#include "base/sha256.h"
 #include "base/store.h"
 #include "order.h"
 
@@ -876,6 +877,66 @@ static int emit_run(run *r, int rc, shop_emit emit, void *arg)
 
 /* ---- commands ---- */
 
+static int resume_one(shop *s, const char *id, int quiet_busy, shop_emit emit, void *arg);
+
+/* One saga of a name per order: journal/index/SHA256(NAME, ID) holds the
+ * id of the saga that owns the pair, made with link(2), which fails when
+ * it exists, so two runs for one order cannot both start. 0 and *owner
+ * set to "" when we own it now (as sag); else *owner is the saga that
+ * does. */
+static int claim(shop *s, const char *name, const char *id, const char *sag, char owner[ID_MAX], shop_err *e)
+{
+	owner[0] = 0;
+	char *dir = store_subdir(s->st, "journal/index", 1, e);
+	if (!dir)
+		return e->code;
+	buf key = {0};
+	buf_addf(&key, "%s\n%s", name, id);
+	char hex[65];
+	sha256_hex(key.p, key.len, hex);
+	buf_free(&key);
+	char *idx = xasprintf("%s/%s", dir, hex), *tmp = xasprintf("%s/.%s.%ld", dir, hex, (long)getpid());
+	int rc = 0;
+	for (int round = 0; round < 2 && !rc; round++) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write_all(fd, sag, strlen(sag)) || fsync(fd)) {
+			rc = err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		close(fd);
+		int linked = link(tmp, idx) == 0;
+		int err = errno;
+		unlink(tmp);
+		if (linked)
+			break;
+		if (err != EEXIST) {
+			rc = err_set(e, SHOP_IOERR, "%s: %s", idx, strerror(err));
+			break;
+		}
+		FILE *f = fopen(idx, "r");
+		if (f) {
+			if (!fgets(owner, ID_MAX, f))
+				owner[0] = 0;
+			fclose(f);
+		}
+		/* An owner whose journal was never made (a crash between the two):
+		 * the claim is stale; take it over. */
+		char *jp = owner[0] ? journal_path(s, owner, e) : NULL;
+		int alive = jp && !access(jp, F_OK);
+		free(jp);
+		if (alive)
+			break;
+		owner[0] = 0;
+		unlink(idx);
+	}
+	free(idx);
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
 int saga_run(shop *s, const char *name, const char *id, jv rec, shop_emit emit, void *arg)
 {
 	jv def;
@@ -907,6 +968,16 @@ int saga_run(shop *s, const char *name, const char *id, jv rec, shop_emit emit, 
 	}
 	snprintf(r.path, sizeof r.path, "%s/%s.jsonl", dir, r.id);
 	free(dir);
+	char owner[ID_MAX] = "";
+	if (id && claim(s, r.name, id, r.id, owner, &s->err)) {
+		run_free(&r);
+		return s->err.code;
+	}
+	if (owner[0]) {
+		/* The order has this saga already: run means resume it. */
+		run_free(&r);
+		return resume_one(s, owner, 0, emit, arg);
+	}
 	if (journal_create(r.path, &r.j, &s->err)) {
 		run_free(&r);
 		return s->err.code;
@@ -948,7 +1019,11 @@ static int resume_one(shop *s, const char *id, int quiet_busy, shop_emit emit, v
 	}
 	step_env(s);
 	if (r.phase == PH_DONE) {
-		rc = emit_run(&r, 0, emit, arg);
+		rc = 0;
+		if (!strcmp(r.state, "compensated"))
+			rc = err_set(&s->err, SHOP_REFUSED, "saga %s (%s%s%s): compensated: %s", r.id, r.name,
+			             r.order[0] ? ", " : "", r.order, r.reason);
+		rc = emit_run(&r, rc, emit, arg);
 		run_free(&r);
 		return rc;
 	}
