@@ -978,21 +978,22 @@ int saga_run(shop *s, const char *name, const char *id, jv rec, shop_emit emit, 
 		run_free(&r);
 		return resume_one(s, owner, 0, emit, arg);
 	}
-	if (journal_create(r.path, &r.j, &s->err)) {
-		run_free(&r);
-		return s->err.code;
-	}
+	char now[32];
+	clock_format(clock_now_ms(), now);
 	jv start = jv_object();
+	start = jv_object_set(start, jv_string("type"), jv_string("start"));
+	start = jv_object_set(start, jv_string("at"), jv_string(now));
 	start = jv_object_set(start, jv_string("saga"), jv_string(r.id));
 	start = jv_object_set(start, jv_string("name"), jv_string(r.name));
 	start = jv_object_set(start, jv_string("id"), id ? jv_string(id) : jv_null());
 	start = jv_object_set(start, jv_string("def"), jv_copy(r.def));
 	start = jv_object_set(start, jv_string("context"), jv_copy(r.ctx));
-	if (append(&r, "start", start, &s->err)) {
+	if (journal_create(r.path, start, &r.j, &s->err)) {
 		run_free(&r);
 		return s->err.code;
 	}
-	snprintf(r.started_at, sizeof r.started_at, "%s", r.updated_at);
+	snprintf(r.started_at, sizeof r.started_at, "%s", now);
+	snprintf(r.updated_at, sizeof r.updated_at, "%s", now);
 	ctx_saga(&r);
 	int rc = drive(&r);
 	if (rc == SHOP_IOERR) {
@@ -1127,10 +1128,12 @@ int saga_recover(shop *s, shop_emit emit, void *arg)
 	if (journals(s, &all, &n))
 		return s->err.code;
 	size_t stuck = 0, failed = 0;
+	int first_fail = 0;
 	for (size_t i = 0; i < n; i++) {
 		run r;
 		if (run_open(s, all[i].id, &r, 0, &s->err)) {
-			shop_report(s, s->err.code);
+			int x = shop_report(s, s->err.code);
+			first_fail = first_fail ? first_fail : x;
 			failed++;
 			run_free(&r);
 			continue;
@@ -1144,15 +1147,17 @@ int saga_recover(shop *s, shop_emit emit, void *arg)
 			stuck++;
 		if (rc && rc != SHOP_REFUSED) {
 			shop_report(s, rc);
-			if (rc != SHOP_TEMPFAIL)
+			if (rc != SHOP_TEMPFAIL) {
+				first_fail = first_fail ? first_fail : rc;
 				failed++;
+			}
 		} else {
 			err_clear(&s->err);
 		}
 	}
 	free(all);
 	if (failed)
-		return err_set(&s->err, SHOP_SOFTWARE, "recover: %zu journals could not be resumed", failed);
+		return err_set(&s->err, first_fail, "recover: %zu journals could not be resumed", failed);
 	if (stuck)
 		return err_set(&s->err, SHOP_TEMPFAIL, "recover: %zu sagas stuck", stuck);
 	return 0;
@@ -1178,11 +1183,17 @@ int saga_list(shop *s, int incomplete, shop_emit emit, void *arg)
 	size_t n;
 	if (journals(s, &all, &n))
 		return s->err.code;
+	int rc = 0;
 	for (size_t i = n; i-- > 0;) { /* newest first */
 		run r;
 		if (run_open(s, all[i].id, &r, 0, &s->err)) {
+			/* A journal that cannot be read is said, and the rest listed. */
+			int x = shop_report(s, s->err.code);
+			rc = rc ? rc : x;
 			run_free(&r);
-			break;
+			if (x != SHOP_DATAERR)
+				break;
+			continue;
 		}
 		int show = !incomplete || r.phase != PH_DONE;
 		int stop = show && emit(arg, run_record(&r, 0));
@@ -1191,7 +1202,7 @@ int saga_list(shop *s, int incomplete, shop_emit emit, void *arg)
 			break;
 	}
 	free(all);
-	return s->err.code;
+	return rc;
 }
 
 int saga_log(shop *s, const char *id, shop_emit emit, void *arg)

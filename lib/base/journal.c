@@ -22,6 +22,9 @@ struct journal {
 
 #define SUM_LEN 16
 
+static void crash_point(int after);
+static int do_append(journal *j, jv rec, int64_t *seq, shop_err *e);
+
 /* The checksum of a line's body (the line without ',"sum":"..."}'). */
 static void sum_of(const char *body, size_t n, char out[SUM_LEN + 1])
 {
@@ -58,22 +61,39 @@ static int sync_dir(const char *path, shop_err *e)
 	return rc;
 }
 
-int journal_create(const char *path, journal **out, shop_err *e)
+int journal_create(const char *path, jv first, journal **out, shop_err *e)
 {
 	*out = NULL;
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(e, errno == EEXIST ? SHOP_SOFTWARE : SHOP_IOERR, "%s: %s", path, strerror(errno));
-	if (fchmod(fd, 0600) || lock(fd, path, e) || sync_dir(path, e)) {
-		if (!e->code)
-			err_set(e, SHOP_IOERR, "%s: %s", path, strerror(errno));
-		close(fd);
+	/* The first record is written to a file of its own name and then
+	 * linked into place: a journal is never seen without it. */
+	char *tmp = xasprintf("%s.new.%ld", path, (long)getpid());
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		jv_free(first);
 		return e->code;
 	}
 	journal *j = xcalloc(1, sizeof *j);
 	j->fd = fd;
 	j->path = xstrdup(path);
+	crash_point(0);
+	if (fchmod(fd, 0600) || lock(fd, tmp, e) || do_append(j, first, NULL, e)) {
+		if (!e->code)
+			err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
+	} else if (link(tmp, path)) {
+		err_set(e, errno == EEXIST ? SHOP_SOFTWARE : SHOP_IOERR, "%s: %s", path, strerror(errno));
+	} else {
+		sync_dir(path, e);
+	}
+	unlink(tmp);
+	free(tmp);
+	if (e->code) {
+		journal_close(j);
+		return e->code;
+	}
 	*out = j;
+	crash_point(1);
 	return 0;
 }
 
@@ -233,9 +253,8 @@ static void crash_point(int after)
 		kill(getpid(), SIGKILL);
 }
 
-int journal_append(journal *j, jv rec, int64_t *seq, shop_err *e)
+static int do_append(journal *j, jv rec, int64_t *seq, shop_err *e)
 {
-	crash_point(0);
 	jv r = jv_object();
 	r = jv_object_set(r, jv_string("seq"), jv_number((double)(j->seq + 1)));
 	jv_object_foreach(rec, k, v) r = jv_object_set(r, k, v);
@@ -256,6 +275,14 @@ int journal_append(journal *j, jv rec, int64_t *seq, shop_err *e)
 	j->seq++;
 	if (seq)
 		*seq = j->seq;
+	return 0;
+}
+
+int journal_append(journal *j, jv rec, int64_t *seq, shop_err *e)
+{
+	crash_point(0);
+	if (do_append(j, rec, seq, e))
+		return e->code;
 	crash_point(1);
 	return 0;
 }

@@ -23,9 +23,10 @@
 
 typedef struct journal journal;
 
-/* Create path (it must not exist; mode 0600), lock it, and fsync its
- * directory so that the file itself survives a crash. */
-int journal_create(const char *path, journal **out, shop_err *e);
+/* Create path (it must not exist; mode 0600) with first (consumed) as its
+ * first record, locked: the file appears only with that record in it
+ * (written beside, then linked into place, and the directory fsynced). */
+int journal_create(const char *path, jv first, journal **out, shop_err *e);
 /* Open path for appending: lock it, read its records into *recs (an array,
  * owned; each record without seq and sum, which are checked), cut a torn
  * last line off. 66 when it does not exist, 75 when another process holds
