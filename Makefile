@@ -98,6 +98,7 @@ bench: all
 	@scripts/bench/inventory $(BUILD)/bin
 	@scripts/bench/checkout $(BUILD)/bin
 	@scripts/bench/payments $(BUILD)/bin
+	@scripts/bench/saga $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -1040,6 +1040,11 @@ typedef struct journal_ent {
 	char order[256];
 } journal_ent;
 
+static int ent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const journal_ent *)a)->id, ((const journal_ent *)b)->id);
+}
+
 /* The journals of the directory (not the archive), oldest first, with the
  * id of each (read from the first line only). */
 static int journals(shop *s, journal_ent **out, size_t *n)
@@ -1087,7 +1092,8 @@ static int journals(shop *s, journal_ent **out, size_t *n)
 	}
 	closedir(d);
 	free(dir);
-	qsort(*out, *n, sizeof **out, (int (*)(const void *, const void *))strcmp);
+	if (*n)
+		qsort(*out, *n, sizeof **out, ent_cmp);
 	return 0;
 }
 
