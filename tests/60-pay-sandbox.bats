@@ -315,3 +315,11 @@ teardown() { check_pay; }
 	run -78 shop-pay --config "$BATS_TEST_TMPDIR/s.yaml" authorize ord_b
 	[ "$(pay_sql "SELECT count(*) FROM payment WHERE order_id = 'ord_b'")" = 0 ]
 }
+
+@test "void of an order without a payment has nothing to undo (0, a note); of an unknown order 66" {
+	run -0 --separate-stderr shop-pay void ord_a
+	[ -z "$output" ]
+	[ "$stderr" = "shop-pay: order ord_a has no payment: nothing to void" ]
+	run -66 shop-pay void ord_nope
+	[ "$(pay_sql "SELECT count(*) FROM payment")" = 0 ]
+}

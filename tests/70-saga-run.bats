@@ -328,3 +328,10 @@ steps:
 	run -64 shop-saga run place-order
 	run -65 sh -c 'echo "{\"x\":1}" | shop-saga run place-order'
 }
+
+@test "the steps' idempotency: reserve refuses an order no longer to be filled, so a late rerun holds nothing" {
+	make_order ord_c carl cancelled
+	run -1 --separate-stderr shop-inv reserve --order ord_c
+	[ "$stderr" = "shop-inv: order ord_c is cancelled: no stock is held for it" ]
+	[ "$(stock_of MUG-01)" = "100 0" ]
+}
