@@ -865,8 +865,6 @@ static void step_env(shop *s)
 	setenv("SHOP_DB", store_path(s->st), 1);
 	if (s->cfg_path)
 		setenv("SHOP_CONFIG", s->cfg_path, 1);
-	/* Crash tests crash shop-saga, not its steps. */
-	unsetenv("SHOP_TEST_CRASH_STEPS");
 }
 
 static int emit_run(run *r, int rc, shop_emit emit, void *arg)
