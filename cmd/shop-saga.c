@@ -8,7 +8,8 @@
 #include "saga.h"
 
 static const char *const saga_cols[] = {"id", "name", "order_id", "state", "step", "reason", "updated_at", NULL};
-static const char *const log_cols[] = {"seq", "at", "type", "step", "phase", "attempt", "exit", "reason", NULL};
+static const char *const log_cols[] = {"seq", "at", "type", "step", "phase", "attempt", "exit", "state", "reason",
+                                      NULL};
 
 static int out(void *arg, jv rec)
 {

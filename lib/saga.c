@@ -622,6 +622,7 @@ static void last_line(const buf *err, char *out, size_t n)
 
 typedef struct attempt_result {
 	int ok, retryable;
+	int not_started; /* the program could not be run at all */
 	char why[512];
 } attempt_result;
 
@@ -672,8 +673,13 @@ static int attempt(run *r, size_t i, int comp, int a, attempt_result *ar, shop_e
 		proc_result pr = {0};
 		shop_err pe = {0};
 		if (proc_run(argv, &po, &pr, &pe)) {
+			/* Not a step's answer: the program is missing or the system
+			 * is out of processes. Retried, and never a reason to undo an
+			 * order: when retries run out the saga waits stuck. */
 			snprintf(ar->why, sizeof ar->why, "%s: %.400s", sn, pe.msg);
-			code = pe.code;
+			ar->retryable = ar->not_started = 1;
+			out = jv_object_set(out, jv_string("started"), jv_false());
+			out = jv_object_set(out, jv_string("error"), jv_string(pe.msg));
 		} else {
 			if (pr.err.len && !r->s->quiet)
 				write_all(2, pr.err.p, pr.err.len);
@@ -804,11 +810,12 @@ static int drive(run *r)
 			jv_free(st2);
 			continue;
 		}
-		if (r->past_pivot) {
+		if (r->past_pivot || ar.not_started) {
 			if (mark_stuck(r, i, 0, ar.why, e))
 				return e->code;
-			return err_set(e, SHOP_TEMPFAIL, "saga %s (%s%s%s): stuck past the pivot: %s; shop-saga recover goes on",
-			               r->id, r->name, r->order[0] ? ", " : "", r->order, ar.why);
+			return err_set(e, SHOP_TEMPFAIL, "saga %s (%s%s%s): stuck %s: %s; shop-saga recover goes on", r->id,
+			               r->name, r->order[0] ? ", " : "", r->order,
+			               r->past_pivot ? "past the pivot" : "(a step that cannot be run)", ar.why);
 		}
 		if (begin_compensation(r, i, ar.why, e))
 			return e->code;

@@ -335,3 +335,19 @@ steps:
 	[ "$stderr" = "shop-inv: order ord_c is cancelled: no stock is held for it" ]
 	[ "$(stock_of MUG-01)" = "100 0" ]
 }
+
+@test "a step whose program cannot be run is retried, then the saga waits stuck: never compensated for it" {
+	saga_file missing "name: missing
+steps:
+  - name: a
+    run: [$STEP, a]
+    compensate: [$STEP, undo-a]
+  - name: b
+    run: [no-such-program-here, x]
+    retry: {attempts: 2, backoff: 10ms}"
+	run -75 --separate-stderr shop-saga run missing --order o1
+	[[ $stderr == *"stuck (a step that cannot be run): b: cannot run 'no-such-program-here'"* ]] || [[ $stderr == *"stuck (a step that cannot be run): b: "* ]]
+	[ "$(calls)" = "a" ]
+	run -0 shop-saga log "$(shop-saga list | jq -r .id)"
+	[ "$(jq -r 'select(.type == "outcome" and .step == "b") | [.attempt, .started, .exit] | map(tostring) | join(" ")' <<<"$output" | tr '\n' ';')" = "1 false null;2 false null;" ]
+}
