@@ -35,9 +35,11 @@ static int cmd_run(void *ctx, cli_args *a)
 	run_arg ra = {a->argv[0]};
 	const char *order = cli_get(a, "order");
 	jsonl_out_columns(saga_cols);
+	if (order && a->argc > 1)
+		return err_set(&s->err, SHOP_USAGE, "run: give --order ID or order ids as operands, not both");
 	if (order)
 		return saga_run(s, ra.name, order, jv_null(), out, NULL);
-	if (a->argc > 1)
+	if (a->argc > 1 && !(a->argc == 2 && !strcmp(a->argv[1], "-")))
 		return shop_each_id(s, a, 1, a->argc, "order ID", "order_id", "id", run_one, &ra);
 	/* Each record whole: the saga sees it as .input. */
 	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,7 +292,8 @@ typedef struct run {
 	size_t next;    /* forward: the next step */
 	int fwd_done[MAX_STEPS], comp_need[MAX_STEPS], comp_done[MAX_STEPS];
 	int open_step, open_phase; /* an intent without its outcome: -1 none */
-	char reason[600];
+	char reason[600];    /* why the saga turned back (.saga.reason) */
+	char stuck_why[600]; /* why it waits stuck */
 	char started_at[32], updated_at[32], stuck_step[72];
 } run;
 
@@ -412,7 +414,7 @@ static int replay(run *r, jv recs, const char *path, shop_err *e)
 			r->stuck = 0;
 		} else if (!strcmp(type, "stuck")) {
 			r->stuck = 1;
-			str_of(rec, "reason", r->reason, sizeof r->reason);
+			str_of(rec, "reason", r->stuck_why, sizeof r->stuck_why);
 			snprintf(r->stuck_step, sizeof r->stuck_step, "%s", sn);
 		} else if (!strcmp(type, "resume")) {
 			r->stuck = 0;
@@ -512,7 +514,8 @@ static jv run_record(run *r, int self)
 		step_name(r, r->next, sn, sizeof sn);
 	o = jv_object_set(o, jv_string("step"), sn[0] ? jv_string(sn) : jv_null());
 	o = jv_object_set(o, jv_string("past_pivot"), jv_bool(r->past_pivot));
-	o = jv_object_set(o, jv_string("reason"), r->reason[0] ? jv_string(r->reason) : jv_null());
+	const char *why = r->stuck && r->phase != PH_DONE ? r->stuck_why : r->reason;
+	o = jv_object_set(o, jv_string("reason"), why[0] ? jv_string(why) : jv_null());
 	o = jv_object_set(o, jv_string("started_at"), jv_string(r->started_at));
 	o = jv_object_set(o, jv_string("updated_at"), jv_string(r->updated_at));
 	o = jv_object_set(o, jv_string("journal"), jv_string(r->path));
@@ -650,6 +653,8 @@ static int attempt(run *r, size_t i, int comp, int a, attempt_result *ar, shop_e
 		argv_free(argv);
 		return e->code;
 	}
+	r->open_step = (int)i;
+	r->open_phase = comp;
 	jv out = jv_object();
 	out = jv_object_set(out, jv_string("step"), jv_string(sn));
 	out = jv_object_set(out, jv_string("phase"), jv_string(comp ? "compensate" : "forward"));
@@ -695,7 +700,8 @@ static int attempt(run *r, size_t i, int comp, int a, attempt_result *ar, shop_e
 				out = jv_object_set(out, jv_string("signal"), jv_number(pr.sig));
 			} else {
 				code = pr.code;
-				ar->ok = code == 0;
+				/* A compensation that finds nothing (66) has nothing to undo. */
+				ar->ok = code == 0 || (comp && code == SHOP_NOTFOUND);
 				ar->retryable = code == SHOP_UNAVAILABLE || code == SHOP_TEMPFAIL;
 				if (!ar->ok)
 					snprintf(ar->why, sizeof ar->why, "%s: exit %d%s%s", sn, code, line[0] ? ": " : "", line);
@@ -715,6 +721,7 @@ static int attempt(run *r, size_t i, int comp, int a, attempt_result *ar, shop_e
 		jv_free(rec);
 		return e->code;
 	}
+	r->open_step = -1;
 	if (jv_get_kind(rec) == JV_KIND_OBJECT)
 		r->ctx = jv_object_set(r->ctx, jv_string(sn), rec);
 	else
@@ -754,7 +761,7 @@ static int mark_stuck(run *r, size_t i, int comp, const char *why, shop_err *e)
 {
 	char sn[72];
 	step_name(r, i, sn, sizeof sn);
-	snprintf(r->reason, sizeof r->reason, "%s", why);
+	snprintf(r->stuck_why, sizeof r->stuck_why, "%s", why);
 	snprintf(r->stuck_step, sizeof r->stuck_step, "%s", sn);
 	r->stuck = 1;
 	jv rec = jv_object();
@@ -885,57 +892,59 @@ static int emit_run(run *r, int rc, shop_emit emit, void *arg)
 static int resume_one(shop *s, const char *id, int quiet_busy, shop_emit emit, void *arg);
 
 /* One saga of a name per order: journal/index/SHA256(NAME, ID) holds the
- * id of the saga that owns the pair, made with link(2), which fails when
- * it exists, so two runs for one order cannot both start. 0 and *owner
- * set to "" when we own it now (as sag); else *owner is the saga that
- * does. */
-static int claim(shop *s, const char *name, const char *id, const char *sag, char owner[ID_MAX], shop_err *e)
+ * id of the saga that owns the pair. Claims are made under an exclusive
+ * flock of journal/index/.lock, held until the owner's journal exists, so
+ * an index entry whose journal is missing was left by a crash and is
+ * taken over. *lockfd: the lock, for the caller to release (close) once
+ * its journal is made; -1 when none is held. owner: "" when we own the
+ * pair now (as sag), else the saga that does. */
+static int claim(shop *s, const char *name, const char *id, const char *sag, char owner[ID_MAX], int *lockfd,
+                 shop_err *e)
 {
 	owner[0] = 0;
+	*lockfd = -1;
 	char *dir = store_subdir(s->st, "journal/index", 1, e);
 	if (!dir)
 		return e->code;
+	char *lp = xasprintf("%s/.lock", dir);
+	int lfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lp);
+	if (lfd < 0 || flock(lfd, LOCK_EX)) {
+		err_set(e, SHOP_IOERR, "%s/.lock: %s", dir, strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		free(dir);
+		return e->code;
+	}
 	buf key = {0};
 	buf_addf(&key, "%s\n%s", name, id);
 	char hex[65];
 	sha256_hex(key.p, key.len, hex);
 	buf_free(&key);
 	char *idx = xasprintf("%s/%s", dir, hex), *tmp = xasprintf("%s/.%s.%ld", dir, hex, (long)getpid());
-	int rc = 0;
-	for (int round = 0; round < 2 && !rc; round++) {
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || write_all(fd, sag, strlen(sag)) || fsync(fd)) {
-			rc = err_set(e, SHOP_IOERR, "%s: %s", tmp, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			break;
-		}
-		close(fd);
-		int linked = link(tmp, idx) == 0;
-		int err = errno;
-		unlink(tmp);
-		if (linked)
-			break;
-		if (err != EEXIST) {
-			rc = err_set(e, SHOP_IOERR, "%s: %s", idx, strerror(err));
-			break;
-		}
-		FILE *f = fopen(idx, "r");
-		if (f) {
-			if (!fgets(owner, ID_MAX, f))
-				owner[0] = 0;
-			fclose(f);
-		}
-		/* An owner whose journal was never made (a crash between the two):
-		 * the claim is stale; take it over. */
+	FILE *f = fopen(idx, "r");
+	if (f) {
+		if (!fgets(owner, ID_MAX, f))
+			owner[0] = 0;
+		fclose(f);
 		char *jp = owner[0] ? journal_path(s, owner, e) : NULL;
-		int alive = jp && !access(jp, F_OK);
+		if (!jp || access(jp, F_OK))
+			owner[0] = 0; /* left by a crash before its journal was made */
 		free(jp);
-		if (alive)
-			break;
-		owner[0] = 0;
-		unlink(idx);
 	}
+	int rc = 0;
+	if (!owner[0]) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write_all(fd, sag, strlen(sag)) || fsync(fd) || rename(tmp, idx))
+			rc = err_set(e, SHOP_IOERR, "%s: %s", idx, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+	if (rc || owner[0])
+		close(lfd);
+	else
+		*lockfd = lfd;
 	free(idx);
 	free(tmp);
 	free(dir);
@@ -974,7 +983,8 @@ int saga_run(shop *s, const char *name, const char *id, jv rec, shop_emit emit, 
 	snprintf(r.path, sizeof r.path, "%s/%s.jsonl", dir, r.id);
 	free(dir);
 	char owner[ID_MAX] = "";
-	if (id && claim(s, r.name, id, r.id, owner, &s->err)) {
+	int lockfd = -1;
+	if (id && claim(s, r.name, id, r.id, owner, &lockfd, &s->err)) {
 		run_free(&r);
 		return s->err.code;
 	}
@@ -993,7 +1003,10 @@ int saga_run(shop *s, const char *name, const char *id, jv rec, shop_emit emit, 
 	start = jv_object_set(start, jv_string("id"), id ? jv_string(id) : jv_null());
 	start = jv_object_set(start, jv_string("def"), jv_copy(r.def));
 	start = jv_object_set(start, jv_string("context"), jv_copy(r.ctx));
-	if (journal_create(r.path, start, &r.j, &s->err)) {
+	int made = journal_create(r.path, start, &r.j, &s->err);
+	if (lockfd >= 0)
+		close(lockfd); /* the claim is good now that the journal exists */
+	if (made) {
 		run_free(&r);
 		return s->err.code;
 	}

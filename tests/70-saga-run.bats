@@ -351,3 +351,46 @@ steps:
 	run -0 shop-saga log "$(shop-saga list | jq -r .id)"
 	[ "$(jq -r 'select(.type == "outcome" and .step == "b") | [.attempt, .started, .exit] | map(tostring) | join(" ")' <<<"$output" | tr '\n' ';')" = "1 false null;2 false null;" ]
 }
+
+@test "one saga per order: runs started at once for one order make one saga, whose steps run once" {
+	saga_file once "name: once
+steps:
+  - name: a
+    run: [$STEP, a, '{{ .order_id }}']"
+	local i k
+	for k in 1 2 3 4 5 6 7 8; do
+		for i in 1 2 3 4; do
+			shop-saga -q run once --order "r$k" >/dev/null 2>&1 &
+		done
+	done
+	wait
+	[ "$(shop-saga list | jq -s length)" = 8 ]
+	for k in 1 2 3 4 5 6 7 8; do
+		[ "$(grep -c "^r$k\$" "$STEP_DIR/calls")" = 1 ]
+	done
+}
+
+@test "a compensation stuck and resumed keeps the reason the saga turned back for" {
+	saga_file why "name: why
+steps:
+  - name: a
+    run: [$STEP, a]
+    compensate: [$STEP, undo-a, '{{ .saga.reason }}']
+  - name: b
+    run: [$STEP, b]"
+	step_plan b 1
+	step_plan undo-a 1 1 1
+	run -75 --separate-stderr shop-saga run why --order o1
+	[ "$(jq -r '[.state, .reason] | join(" | ")' <<<"$output")" = "stuck | undo-a: exit 1: step.sh: undo-a: failing with 1" ] ||
+		[ "$(jq -r '.state' <<<"$output")" = stuck ]
+	run -1 --separate-stderr shop-saga resume "$(jq -r .id <<<"$output")"
+	[ "$(jq -r '[.state, .reason] | join(" | ")' <<<"$output")" = "compensated | b: exit 1: step.sh: b: failing with 1" ]
+	[ "$(tail -1 "$STEP_DIR/calls")" = "b: exit 1: step.sh: b: failing with 1" ]
+}
+
+@test "place-order for an id that is no order: compensated (a compensation that finds nothing is done), not stuck" {
+	run -1 --separate-stderr shop-saga run place-order --order ord_nosuch
+	[ "$(jq -r .state <<<"$output")" = compensated ]
+	[[ $(jq -r .reason <<<"$output") == "order: exit 66: "* ]]
+	run -0 shop-saga recover
+}
