@@ -60,7 +60,7 @@ setup() {
 	run -0 --separate-stderr shop-order trace ord_T
 	[ "$(jq -c '[.source, .what]' <<<"$output")" = '["order","created"]' ]
 	run -0 --separate-stderr shop-order --table trace ord_T
-	[ "$(head -1 <<<"$output" | tr -s ' ')" = "AT SOURCE WHAT SKU WAREHOUSE QTY" ]
+	[ "$(head -1 <<<"$output" | tr -s ' ')" = "AT SOURCE WHAT STEP SKU WAREHOUSE QTY" ]
 	run -0 --separate-stderr bash -c 'shop-order list | shop-order trace'
 	[ "$(jq -r .order_id <<<"$output" | paste -sd' ')" = "ord_U ord_T" ]
 	run -0 --separate-stderr shop-order trace ord_T ord_U
