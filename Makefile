@@ -7,7 +7,7 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga
+TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga shop-ship
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc

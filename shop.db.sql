@@ -260,3 +260,82 @@ CREATE TABLE sandbox_key (
 	response   TEXT NOT NULL,
 	at         TEXT NOT NULL
 );
+
+-- migrate: 5
+-- Shipments (shop-ship): one per warehouse that holds committed stock of
+-- the order. status goes created -> packed -> labelled -> shipped, then
+-- follows the carrier: pre_transit, in_transit, out_for_delivery,
+-- delivered, exception, returned. While a label purchase is in flight or
+-- its outcome is unknown, pending_key holds its idempotency key.
+CREATE TABLE shipment (
+	id           TEXT PRIMARY KEY,
+	order_id     TEXT NOT NULL,
+	warehouse    TEXT NOT NULL,
+	status       TEXT NOT NULL CHECK (status IN ('created', 'packed', 'labelled', 'shipped', 'pre_transit',
+	                                             'in_transit', 'out_for_delivery', 'delivered', 'exception',
+	                                             'returned')),
+	weight_g     INTEGER CHECK (weight_g > 0),
+	carrier      TEXT,
+	service      TEXT,
+	rate         INTEGER,
+	currency     TEXT,
+	tracking     TEXT,
+	label_url    TEXT,
+	carrier_ref  TEXT,
+	tracker_ref  TEXT,
+	pending_key  TEXT,
+	detail       TEXT,
+	created_at   TEXT NOT NULL,
+	updated_at   TEXT NOT NULL,
+	shipped_at   TEXT,
+	delivered_at TEXT,
+	UNIQUE (order_id, warehouse)
+);
+CREATE INDEX shipment_status ON shipment (status, warehouse);
+CREATE TABLE shipment_line (
+	shipment_id  TEXT NOT NULL REFERENCES shipment (id),
+	sku          TEXT NOT NULL,
+	qty          INTEGER NOT NULL CHECK (qty > 0),
+	PRIMARY KEY (shipment_id, sku)
+) WITHOUT ROWID;
+-- The carrier's tracking events as they came; the same event twice is
+-- kept once (the key), and one older than the newest does not move the
+-- shipment back.
+CREATE TABLE tracking_event (
+	shipment_id  TEXT NOT NULL REFERENCES shipment (id),
+	at           TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	carrier_status TEXT NOT NULL,
+	message      TEXT,
+	seen_at      TEXT NOT NULL,
+	PRIMARY KEY (shipment_id, at, carrier_status)
+) WITHOUT ROWID;
+
+-- migrate: 6
+-- Returns (shop-rma): an RMA names lines of one order (sku, qty), each
+-- with the amount it refunds (its price less its discount share plus its
+-- tax, fixed when the RMA is opened) and, once received, the warehouse it
+-- went back to and its condition.
+CREATE TABLE rma (
+	id            TEXT PRIMARY KEY,
+	order_id      TEXT NOT NULL,
+	status        TEXT NOT NULL CHECK (status IN ('open', 'approved', 'rejected', 'received', 'refunded',
+	                                              'closed')),
+	reason        TEXT NOT NULL,
+	note          TEXT,
+	condition     TEXT CHECK (condition IN ('resellable', 'damaged')),
+	currency      TEXT NOT NULL,
+	amount        INTEGER NOT NULL DEFAULT 0,
+	refunded      INTEGER NOT NULL DEFAULT 0,
+	created_at    TEXT NOT NULL,
+	updated_at    TEXT NOT NULL
+);
+CREATE INDEX rma_order ON rma (order_id);
+CREATE TABLE rma_line (
+	rma_id        TEXT NOT NULL REFERENCES rma (id),
+	sku           TEXT NOT NULL,
+	qty           INTEGER NOT NULL CHECK (qty > 0),
+	amount        INTEGER NOT NULL,
+	warehouse     TEXT,
+	PRIMARY KEY (rma_id, sku)
+) WITHOUT ROWID;

@@ -685,6 +685,26 @@ static int order_op_run(shop *s, const char *order, order_op op, shop_emit emit,
 
 int inv_release(shop *s, const char *order, shop_emit emit, void *arg)
 {
+	/* Stock that left in a parcel is not ours to let go of: what comes
+	 * back comes through a return (shop-rma). */
+	if (!shop_store(s))
+		return s->err.code;
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT id, status FROM shipment WHERE order_id = ?1 AND status NOT IN "
+	                             "('created', 'packed', 'labelled') LIMIT 1",
+	                             &s->err);
+	if (!q)
+		return s->err.code;
+	store_bind_text(q, 1, order);
+	int step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		err_set(&s->err, SHOP_REFUSED, "order %s: shipment %s is %s: its stock left the warehouse", order,
+		        store_col_text(q, 0), store_col_text(q, 1));
+	sqlite3_reset(q);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_fail_rc(s->st, step, &s->err, "shipment");
+	if (s->err.code)
+		return s->err.code;
 	return order_op_run(s, order, OP_RELEASE, emit, arg);
 }
 

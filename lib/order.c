@@ -16,6 +16,7 @@
 #include "outbox.h"
 #include "pay.h"
 #include "saga.h"
+#include "ship.h"
 
 /* ---- the status machine ---- */
 
@@ -866,6 +867,7 @@ static const struct trace_source {
 	{"inventory", trace_reservations},
 	{"ledger", trace_ledger},
 	{"payment", pay_trace},
+	{"shipment", ship_trace},
 	{"saga", saga_trace},
 };
 

@@ -12,6 +12,7 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "drivers/carrier.h"
 #include "drivers/gateway.h"
 #include "pricing.h"
 
@@ -57,6 +58,11 @@ static const cfg_schema shop_schema[] = {
 	{"shipping", CFG_MAP},
 	{"shipping.flat", CFG_NUMBER},
 	{"shipping.free_over", CFG_NUMBER},
+	{"shipping.carrier", CFG_STR},
+	{"shipping.service", CFG_STR},
+	{"shipping.http", CFG_MAP},
+	{"shipping.http.api_base", CFG_STR},
+	{"shipping.http.key_env", CFG_STR},
 	{"cart", CFG_MAP},
 	{"cart.max_qty", CFG_INT},
 	{"payments", CFG_MAP},
@@ -319,6 +325,13 @@ static int load_config(shop *s, const char *flag)
 	if (s->hold_ms <= 0)
 		return err_set(&s->err, SHOP_CONFIG, "%s: payments.hold: must be above 0",
 		               cfg_where(cfg_get(s->cfg, NULL, "payments.hold")));
+	s->carrier = cfg_str(s->cfg, NULL, "shipping.carrier", "sandbox");
+	if (!carrier_known(s->carrier))
+		return err_set(&s->err, SHOP_CONFIG, "%s: shipping.carrier: '%s' is not a carrier (sandbox, http)",
+		               cfg_where(cfg_get(s->cfg, NULL, "shipping.carrier")), s->carrier);
+	s->carrier_service = cfg_str(s->cfg, NULL, "shipping.service", NULL);
+	s->carrier_base = cfg_str(s->cfg, NULL, "shipping.http.api_base", "https://api.easypost.com");
+	s->carrier_key_env = cfg_str(s->cfg, NULL, "shipping.http.key_env", "EASYPOST_API_KEY");
 	s->stripe_base = cfg_str(s->cfg, NULL, "payments.stripe.api_base", "https://api.stripe.com");
 	s->stripe_key_env = cfg_str(s->cfg, NULL, "payments.stripe.key_env", "STRIPE_SECRET_KEY");
 	s->max_qty = cfg_int(s->cfg, NULL, "cart.max_qty", 1000000);
@@ -369,6 +382,7 @@ int shop_main(const cli_tool *t, int argc, char **argv)
 out:
 	code = cli_report(&s.err);
 	gw_close(s.gw);
+	carrier_close(s.carrier_conn);
 	if (s.st)
 		store_close(s.st);
 	free(s.warehouses);

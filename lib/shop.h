@@ -45,6 +45,10 @@ typedef struct shop {
 	int64_t hold_ms;                  /* payments.hold: how long an authorization lasts */
 	const char *stripe_base, *stripe_key_env;
 	struct gateway *gw;               /* opened by lib/pay.c on first use */
+	const char *carrier;              /* shipping.carrier: "sandbox", "http" */
+	const char *carrier_service;      /* shipping.service: NULL = the cheapest */
+	const char *carrier_base, *carrier_key_env;
+	struct carrier *carrier_conn;     /* opened by lib/ship.c on first use */
 } shop;
 
 /* Where a domain function hands its output records: rec is consumed;
