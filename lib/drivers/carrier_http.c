@@ -161,7 +161,7 @@ static void hc_buy(void *impl, const carrier_parcel *p, const char *service, con
 	                   address(p->from_warehouse, p->from_warehouse, "", p->from_region, "", ""));
 	jv parcel = jv_object();
 	/* Ounces, a tenth at most, rounded up: 28.349523125 g an ounce. */
-	double oz = (double)((p->weight_g * 10000 + 283494) / 283495) / 10.0;
+	double oz = (double)((p->weight_g * 100000 + 283494) / 283495) / 10.0;
 	parcel = jv_object_set(parcel, jv_string("weight"), jv_number(oz));
 	sh = jv_object_set(sh, jv_string("parcel"), parcel);
 	jv body = jv_object_set(jv_object(), jv_string("shipment"), sh);
