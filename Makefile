@@ -6,6 +6,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
+# The sanitizer build is always built with the sanitizers: `make test
+# BUILD=build-asan T=...` must not fill it with plain objects.
+ifeq ($(BUILD),build-asan)
+SAN      = 1
+endif
 
 TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga shop-ship
 
