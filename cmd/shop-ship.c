@@ -96,12 +96,14 @@ static int track_one(shop *s, const char *id, void *arg)
 	return ship_track(s, id, out, NULL);
 }
 
-/* track SHIPMENT...: those; no operand and stdin a terminal or empty:
- * every shipment under way (cron). */
+/* track SHIPMENT...: those; --all, or no operand and stdin a terminal or
+ * /dev/null: every shipment under way (cron); else records on stdin. */
 static int cmd_track(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
 	jsonl_out_columns(ship_cols);
+	if (a->argc && cli_has(a, "all"))
+		return err_set(&s->err, SHOP_USAGE, "track: --all or shipment ids, not both");
 	struct stat st;
 	int no_input = fstat(0, &st) || S_ISCHR(st.st_mode);
 	if (!a->argc && (cli_has(a, "all") || no_input))

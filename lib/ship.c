@@ -413,6 +413,10 @@ int ship_pack(shop *s, const char *id, int64_t weight_g, shop_emit emit, void *a
 	}
 	if (!strcmp(r.status, "packed") && r.weight_g == weight_g)
 		goto done;
+	if (r.pending_key[0]) {
+		err_set(&s->err, SHOP_REFUSED, "shipment %s: a label purchase is in doubt; run label first", id);
+		goto fail;
+	}
 	char now[32];
 	clock_format(clock_now_ms(), now);
 	sqlite3_stmt *q = store_stmt(s->st, "UPDATE shipment SET weight_g = ?2, updated_at = ?3 WHERE id = ?1", &s->err);
@@ -467,8 +471,17 @@ int ship_label(shop *s, const char *id, const char *want, shop_emit emit, void *
 		err_set(&s->err, SHOP_REFUSED, "shipment %s is %s: pack it first (its weight)", id, r.status);
 		goto fail;
 	}
+	/* The key names what is bought: the shipment, its weight and the
+	 * carrier or service asked for; a purchase in doubt is repeated as it
+	 * was asked, whatever this run asks. */
 	char key[128];
-	snprintf(key, sizeof key, "shop:%s:label", id);
+	if (r.pending_key[0]) {
+		snprintf(key, sizeof key, "%s", r.pending_key);
+		const char *w = strrchr(key, ':');
+		want = w && w[1] ? w + 1 : NULL;
+	} else {
+		snprintf(key, sizeof key, "shop:%s:label:%" PRId64 ":%s", id, r.weight_g, want ? want : "");
+	}
 	if (!r.pending_key[0]) {
 		sqlite3_stmt *q = store_stmt(s->st, "UPDATE shipment SET pending_key = ?2 WHERE id = ?1", &s->err);
 		if (!q)
@@ -505,7 +518,7 @@ int ship_label(shop *s, const char *id, const char *want, shop_emit emit, void *
 		return s->err.code;
 	if (row_load(s, id, &r, &s->err))
 		goto fail;
-	if (strcmp(r.pending_key, key) || strcmp(r.status, "packed")) { /* done meanwhile */
+	if (strcmp(r.status, "packed")) { /* labelled meanwhile, by another run */
 		store_rollback(s->st);
 		return emit_row(s, id, emit, arg);
 	}
@@ -750,6 +763,11 @@ int ship_show(shop *s, const char *id, shop_emit emit, void *arg)
 
 int ship_list(shop *s, const ship_filter *f, shop_emit emit, void *arg)
 {
+	if (f->status && rank(f->status) < 0)
+		return err_set(&s->err, SHOP_USAGE,
+		               "--status: '%s' is not a shipment status (created, packed, labelled, shipped, pre_transit, "
+		               "in_transit, out_for_delivery, delivered, exception, returned)",
+		               f->status);
 	if (!shop_store(s))
 		return s->err.code;
 	static char sql[sizeof row_sql + 200];

@@ -64,8 +64,39 @@ fault() { curl -sS -X POST "$CURL_BASE/_fault" -d "$1" >/dev/null; }
 	local w
 	w=$(shp west)
 	shop-ship -q pack "$w" --weight 1200 >/dev/null
-	run -0 shop-ship label "$w" --carrier Ground
+	run -0 shop-ship label "$w" --carrier UPS
 	[ "$(jq -r '[.carrier, .service] | join(" ")' <<<"$output")" = "UPS Ground" ]
+}
+
+@test "a refused label, then the parcel repacked: a new purchase (the key names the weight and the choice)" {
+	ship_setup
+	local e
+	e=$(shp east)
+	shop-ship -q pack "$e" --weight 40000 >/dev/null
+	run -1 --separate-stderr shop-ship label "$e"
+	[[ $stderr == *"label refused: no rate for this parcel" ]]
+	run -0 shop-ship pack "$e" --weight 900
+	run -0 shop-ship label "$e" --carrier Ground
+	[ "$(jq -r '[.status, .service] | join(" ")' <<<"$output")" = "labelled Ground" ]
+	[ "$(stat '.executed.buys')" = 1 ]
+}
+
+@test "two label runs at once: one label bought and recorded; the other sees it in doubt (69) or done" {
+	ship_setup
+	local e
+	e=$(shp east)
+	shop-ship -q pack "$e" --weight 900 >/dev/null
+	fault '{"delay_ms": 1500, "path": "/buy"}'
+	shop-ship label "$e" >"$BATS_TEST_TMPDIR/l1" 2>&1 &
+	local p1=$!
+	sleep 0.5
+	run --separate-stderr shop-ship label "$e"
+	[ "$status" = 0 ] || [ "$status" = 69 ]
+	wait $p1
+	[ "$(shop-ship show "$e" | jq -r .status)" = labelled ]
+	[ "$(stat '.executed.buys')" = 1 ]
+	run -0 shop-ship label "$e"
+	[ "$(stat '.executed.buys')" = 1 ]
 }
 
 @test "label retries after 500s buy one label only (the same Idempotency-Key)" {

@@ -127,6 +127,9 @@ static void error_out(long status, const jnode *root, const char *what, carrier_
 		out->code = SHOP_CONFIG;
 	} else if (status == 429) {
 		out->outcome = CR_NOT_SENT;
+	} else if (status == 409) {
+		/* The same purchase still running elsewhere: it may well end. */
+		out->outcome = CR_UNKNOWN;
 	} else if (status >= 500) {
 		out->outcome = CR_UNKNOWN;
 	} else if (status == 422 || status == 400) {
@@ -202,7 +205,7 @@ static void hc_buy(void *impl, const carrier_parcel *p, const char *service, con
 		str(r, "currency", cy, sizeof cy);
 		str(r, "id", id, sizeof id);
 		str(r, "carrier", cr, sizeof cr);
-		if (service && strcasecmp(service, sv))
+		if (service && strcasecmp(service, sv) && strcasecmp(service, cr))
 			continue;
 		int64_t v;
 		shop_err me = {0};
@@ -218,7 +221,7 @@ static void hc_buy(void *impl, const carrier_parcel *p, const char *service, con
 	}
 	if (!shp[0] || !rate_id[0]) {
 		out->outcome = CR_REFUSED;
-		snprintf(out->reason, sizeof out->reason, "no rate%s%s for this parcel", service ? " for service " : "",
+		snprintf(out->reason, sizeof out->reason, "no rate%s%s for this parcel", service ? " of carrier or service " : "",
 		         service ? service : "");
 		goto done;
 	}

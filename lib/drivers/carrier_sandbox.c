@@ -45,10 +45,10 @@ static void sb_buy(void *impl, const carrier_parcel *p, const char *service, con
 	}
 	int64_t units = (p->weight_g + 499) / 500;
 	int64_t ground = 500 + 100 * units, express = 1500 + 200 * units;
-	if (service && strcmp(service, "ground") && strcmp(service, "express")) {
+	if (service && strcmp(service, "ground") && strcmp(service, "express") && strcmp(service, "sandbox")) {
 		out->outcome = CR_REFUSED;
-		snprintf(out->reason, sizeof out->reason, "the sandbox carrier has no service '%s' (ground, express)",
-		         service);
+		snprintf(out->reason, sizeof out->reason,
+		         "the sandbox carrier has no service '%s' (carrier sandbox; services ground, express)", service);
 		return;
 	}
 	int exp = service && !strcmp(service, "express");
