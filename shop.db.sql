@@ -312,30 +312,47 @@ CREATE TABLE tracking_event (
 ) WITHOUT ROWID;
 
 -- migrate: 6
--- Returns (shop-rma): an RMA names lines of one order (sku, qty), each
--- with the amount it refunds (its price less its discount share plus its
--- tax, fixed when the RMA is opened) and, once received, the warehouse it
--- went back to and its condition.
+-- Returns (shop-rma). An RMA names units of one delivered order, by sku and
+-- the warehouse they were shipped from, each line with what it refunds:
+-- its share of the order line's subtotal, discounts and tax, fixed when
+-- the RMA is opened (shop-rma(1), Amounts). shipping is the order's
+-- shipping, on the RMA that completes the return of the whole order.
+-- status: open -> approved | rejected; approved -> received | rejected;
+-- received -> refunded | rejected; refunded | rejected -> closed. The
+-- history that the status forgets is kept: condition and received_at once
+-- the goods came back, reject_reason once rejected, refunded_at once the
+-- money went back; refunding while a refund has been asked for and its
+-- outcome is not known to be a refusal.
 CREATE TABLE rma (
 	id            TEXT PRIMARY KEY,
 	order_id      TEXT NOT NULL,
 	status        TEXT NOT NULL CHECK (status IN ('open', 'approved', 'rejected', 'received', 'refunded',
 	                                              'closed')),
 	reason        TEXT NOT NULL,
-	note          TEXT,
+	reject_reason TEXT,
 	condition     TEXT CHECK (condition IN ('resellable', 'damaged')),
 	currency      TEXT NOT NULL,
-	amount        INTEGER NOT NULL DEFAULT 0,
-	refunded      INTEGER NOT NULL DEFAULT 0,
+	amount        INTEGER NOT NULL CHECK (amount >= 0),
+	shipping      INTEGER NOT NULL DEFAULT 0 CHECK (shipping >= 0),
+	refunded      INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount),
+	refunding     INTEGER NOT NULL DEFAULT 0 CHECK (refunding IN (0, 1)),
+	received_at   TEXT,
+	refunded_at   TEXT,
 	created_at    TEXT NOT NULL,
-	updated_at    TEXT NOT NULL
+	updated_at    TEXT NOT NULL,
+	CHECK ((condition IS NULL) = (received_at IS NULL)),
+	CHECK ((refunded_at IS NULL) = (status NOT IN ('refunded', 'closed') OR reject_reason IS NOT NULL))
 );
-CREATE INDEX rma_order ON rma (order_id);
+CREATE INDEX rma_order ON rma (order_id, created_at);
+CREATE INDEX rma_status ON rma (status, created_at);
 CREATE TABLE rma_line (
 	rma_id        TEXT NOT NULL REFERENCES rma (id),
 	sku           TEXT NOT NULL,
+	warehouse     TEXT NOT NULL,
 	qty           INTEGER NOT NULL CHECK (qty > 0),
+	subtotal      INTEGER NOT NULL,
+	discount      INTEGER NOT NULL,
+	tax           INTEGER NOT NULL,
 	amount        INTEGER NOT NULL,
-	warehouse     TEXT,
-	PRIMARY KEY (rma_id, sku)
+	PRIMARY KEY (rma_id, sku, warehouse)
 ) WITHOUT ROWID;

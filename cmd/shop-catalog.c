@@ -102,10 +102,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	    strcmp(f.status, "archived"))
 		return err_set(&s->err, SHOP_USAGE, "--status: '%s' is not one of active, draft, archived, any",
 		               f.status);
-	if (cli_get_count(a, "limit", 0, &f.limit, &s->err))
-		return s->err.code;
-	const char *where = cli_get(a, "where");
-	if (where && !(f.where = jqx_compile(where, "--where", &s->err)))
+	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	int rc = catalog_list(s, &f, emit_line, NULL);
 	jqx_free(f.where);

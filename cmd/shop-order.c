@@ -58,10 +58,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	const char *older = cli_get(a, "older");
 	if (older && (clock_parse_duration(older, &f.older_ms) || f.older_ms <= 0))
 		return err_set(&s->err, SHOP_USAGE, "--older: '%s' is not a duration (such as 30m, 2h, 7d)", older);
-	if (cli_get_count(a, "limit", 0, &f.limit, &s->err))
-		return s->err.code;
-	const char *where = cli_get(a, "where");
-	if (where && !(f.where = jqx_compile(where, "--where", &s->err)))
+	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(order_cols);
 	int rc = order_list(s, &f, out, NULL);

@@ -116,10 +116,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	const char *exp = cli_get(a, "expiring");
 	if (exp && (clock_parse_duration(exp, &f.expiring_ms) || f.expiring_ms <= 0))
 		return err_set(&s->err, SHOP_USAGE, "--expiring: '%s' is not a duration (such as 12h, 2d)", exp);
-	if (cli_get_count(a, "limit", 0, &f.limit, &s->err))
-		return s->err.code;
-	const char *where = cli_get(a, "where");
-	if (where && !(f.where = jqx_compile(where, "--where", &s->err)))
+	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(pay_cols);
 	int rc = pay_list(s, &f, out, NULL);

@@ -41,19 +41,24 @@ static int cmd_run(void *ctx, cli_args *a)
 		return saga_run(s, ra.name, order, jv_null(), out, NULL);
 	if (a->argc > 1 && !(a->argc == 2 && !strcmp(a->argv[1], "-")))
 		return shop_each_id(s, a, 1, a->argc, "order ID", "order_id", "id", run_one, &ra);
-	/* Each record whole: the saga sees it as .input. */
+	/* Each record whole: the saga sees it as .input; its id is the field
+	 * the saga is keyed by (its "input", such as order_id or rma_id), else
+	 * the record's own id. */
+	char key[72];
+	if (saga_input_key(s, ra.name, key))
+		return s->err.code;
 	jsonl_reader *r = jsonl_reader_new(stdin, "stdin", s->max_line);
 	jv rec;
 	int rc = 0, n = 0;
 	while (jsonl_next(r, &rec, &s->err) > 0) {
 		n++;
 		shop_err fe = {0};
-		const char *id = jv_get_kind(rec) == JV_KIND_OBJECT ? rec_str(rec, "order_id", &fe) : NULL;
+		const char *id = jv_get_kind(rec) == JV_KIND_OBJECT ? rec_str(rec, key, &fe) : NULL;
 		if (!id && !fe.code && jv_get_kind(rec) == JV_KIND_OBJECT)
 			id = rec_str(rec, "id", &fe);
 		if (!id) {
 			err_set(&s->err, SHOP_DATAERR, "stdin:%zu: %s", jsonl_lineno(r),
-			        fe.code ? fe.msg : "field 'order_id' (or 'id'): missing");
+			        fe.code ? fe.msg : "the record has neither the saga's input field nor 'id'");
 			jv_free(rec);
 			break;
 		}

@@ -130,10 +130,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	f.status = cli_get(a, "status");
 	f.warehouse = cli_get(a, "warehouse");
 	f.order = cli_get(a, "order");
-	if (cli_get_count(a, "limit", 0, &f.limit, &s->err))
-		return s->err.code;
-	const char *where = cli_get(a, "where");
-	if (where && !(f.where = jqx_compile(where, "--where", &s->err)))
+	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(ship_cols);
 	int rc = ship_list(s, &f, out, NULL);

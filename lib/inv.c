@@ -685,20 +685,18 @@ static int order_op_run(shop *s, const char *order, order_op op, shop_emit emit,
 
 int inv_release(shop *s, const char *order, shop_emit emit, void *arg)
 {
-	/* Stock that left in a parcel is not ours to let go of: what comes
-	 * back comes through a return (shop-rma). */
+	/* Stock handed to the warehouse in a shipment is not ours to let go
+	 * of, and what left in a parcel comes back through a return
+	 * (shop-rma). */
 	if (!shop_store(s))
 		return s->err.code;
-	sqlite3_stmt *q = store_stmt(s->st,
-	                             "SELECT id, status FROM shipment WHERE order_id = ?1 AND status NOT IN "
-	                             "('created', 'packed', 'labelled') LIMIT 1",
-	                             &s->err);
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT id, status FROM shipment WHERE order_id = ?1 LIMIT 1", &s->err);
 	if (!q)
 		return s->err.code;
 	store_bind_text(q, 1, order);
 	int step = sqlite3_step(q);
 	if (step == SQLITE_ROW)
-		err_set(&s->err, SHOP_REFUSED, "order %s: shipment %s is %s: its stock left the warehouse", order,
+		err_set(&s->err, SHOP_REFUSED, "order %s: shipment %s is %s: its stock is the warehouse's to send", order,
 		        store_col_text(q, 0), store_col_text(q, 1));
 	sqlite3_reset(q);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -855,4 +853,53 @@ int inv_reconcile(shop *s, shop_emit emit, void *arg)
 	if (c.n)
 		return err_set(&s->err, SHOP_REFUSED, "reconcile: %zu discrepanc%s", c.n, c.n == 1 ? "y" : "ies");
 	return 0;
+}
+
+/* ---- returns ---- */
+
+int inv_committed(shop *s, const char *order, jv *out, shop_err *e)
+{
+	*out = jv_array();
+	if (!shop_store(s))
+		return err_set(e, s->err.code, "%s", s->err.msg);
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT sku, warehouse, sum(qty) FROM reservation WHERE order_id = ?1 "
+	                             "AND state = 'committed' GROUP BY sku, warehouse ORDER BY sku, warehouse",
+	                             e);
+	if (!q)
+		return e->code;
+	store_bind_text(q, 1, order);
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		jv r = jv_object();
+		r = jv_object_set(r, jv_string("sku"), jv_string(store_col_text(q, 0)));
+		r = jv_object_set(r, jv_string("warehouse"), jv_string(store_col_text(q, 1)));
+		r = jv_object_set(r, jv_string("qty"), jv_number((double)sqlite3_column_int64(q, 2)));
+		*out = jv_array_append(*out, r);
+	}
+	sqlite3_reset(q);
+	if (step != SQLITE_DONE)
+		return store_fail_rc(s->st, step, e, "reservation");
+	return 0;
+}
+
+int inv_return(shop *s, const char *sku, const char *wh, int64_t qty, int damaged, const char *actor,
+               const char *ref, shop_err *e)
+{
+	if (known_warehouse(s, wh, e))
+		return e->code;
+	if (qty <= 0 || qty > QTY_MAX)
+		return err_set(e, SHOP_SOFTWARE, "%s in %s: return of %lld units", sku, wh, (long long)qty);
+	if (stock_move(s, sku, wh, qty, 0, "return", actor, ref, e) ||
+	    (damaged && stock_move(s, sku, wh, -qty, 0, "write-off", actor, ref, e)))
+		return e->code;
+	jv d = jv_object();
+	d = jv_object_set(d, jv_string("sku"), jv_string(sku));
+	d = jv_object_set(d, jv_string("warehouse"), jv_string(wh));
+	d = jv_object_set(d, jv_string("qty"), jv_number((double)qty));
+	d = jv_object_set(d, jv_string("condition"), jv_string(damaged ? "damaged" : "resellable"));
+	d = jv_object_set(d, jv_string("delta"), jv_number(damaged ? 0 : (double)qty));
+	d = jv_object_set(d, jv_string("order_id"), jv_string(actor));
+	d = jv_object_set(d, jv_string("rma_id"), ref ? jv_string(ref) : jv_null());
+	return outbox_emit(s, "inventory.returned", sku, d, e);
 }

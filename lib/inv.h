@@ -70,4 +70,21 @@ int inv_ledger(shop *s, const char *sku, const char *wh, shop_emit emit, void *a
  * (with e set) when there is any. */
 int inv_reconcile(shop *s, shop_emit emit, void *arg);
 
+/* ---- returns (for lib/rma.c) ---- */
+
+/* The stock an order took: its committed reservations, summed per sku and
+ * warehouse, as an array (owned, in *out) of {sku, warehouse, qty} ordered
+ * by sku, then warehouse. Inside the caller's transaction or not; an order
+ * without any is an empty array. */
+int inv_committed(shop *s, const char *order, jv *out, shop_err *e);
+
+/* qty returned units of sku come back to warehouse wh, inside the caller's
+ * write transaction: on hand goes up by qty (ledger reason "return"); when
+ * damaged, it goes down by as much again (ledger reason "write-off"), so
+ * that damaged units are on the books but never available. actor is the
+ * order, ref the return (rma id). Writes inventory.returned (subject: the
+ * sku). 66 when wh is not a warehouse of the config. */
+int inv_return(shop *s, const char *sku, const char *wh, int64_t qty, int damaged, const char *actor,
+               const char *ref, shop_err *e);
+
 #endif

@@ -1294,6 +1294,17 @@ int saga_abort(shop *s, const char *id, shop_emit emit, void *arg)
 	return rc;
 }
 
+int saga_input_key(shop *s, const char *name, char out[72])
+{
+	out[0] = 0;
+	jv def;
+	if (!shop_store(s) || def_load(s, name, &def, &s->err))
+		return s->err.code;
+	str_of(def, "input", out, 72);
+	jv_free(def);
+	return 0;
+}
+
 int saga_check(shop *s, const char *name, shop_emit emit, void *arg)
 {
 	if (!shop_store(s))

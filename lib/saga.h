@@ -5,7 +5,7 @@
  *
  * Journals live in DATA/journal/ID.jsonl (DATA: the store's data dir).
  * Saga files are found as DATA/sagas/NAME.yaml, else among the built-in
- * ones (place-order, cancel); a NAME with a '/' is a file's path.
+ * ones (place-order, cancel, return); a NAME with a '/' is a file's path.
  *
  * Exit codes of a run: 0 completed; 1 compensated (a step failed for good
  * before the pivot); 75 stuck (retries ran out after the pivot, or a
@@ -35,6 +35,8 @@ int saga_abort(shop *s, const char *id, shop_emit emit, void *arg);
 /* Graphviz dot of a saga file (name) or of a run (sag_ id), appended to
  * out. */
 int saga_graph(shop *s, const char *what, buf *out);
+/* The context key a saga's runs are keyed by (its file's "input"). */
+int saga_input_key(shop *s, const char *name, char out[72]);
 /* Check a saga file (name or path) without running it. */
 int saga_check(shop *s, const char *name, shop_emit emit, void *arg);
 /* Move finished journals older than older_ms to DATA/journal/archive/. */

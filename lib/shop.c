@@ -99,6 +99,17 @@ int shop_filter_emit(void *arg, jv rec)
 	return f->limit > 0 && ++f->shown >= f->limit;
 }
 
+int shop_list_args(shop *s, cli_args *a, long long *limit, struct jqx **where)
+{
+	*where = NULL;
+	if (cli_get_count(a, "limit", 0, limit, &s->err))
+		return s->err.code;
+	const char *w = cli_get(a, "where");
+	if (w && !(*where = jqx_compile(w, "--where", &s->err)))
+		return s->err.code;
+	return 0;
+}
+
 int shop_report(shop *s, int rc)
 {
 	if (rc && s->err.code) {

@@ -70,6 +70,11 @@ typedef struct shop_filter {
 } shop_filter;
 int shop_filter_emit(void *arg, jv rec);
 
+/* The --limit N and --where JQ of a listing, once for every program:
+ * *limit (0: none) and *where (compiled; NULL when not given; free it with
+ * jqx_free). 0, or the usage error in s->err. */
+int shop_list_args(shop *s, cli_args *a, long long *limit, struct jqx **where);
+
 /* Report a failure of one of many ids as it happens (one line, and the
  * error cleared so the next id starts clean); returns rc. */
 int shop_report(shop *s, int rc);

@@ -55,5 +55,6 @@ run_examples() {
 @test "shop-order(1) EXAMPLES run" { run_examples shop-order.1; }
 @test "shop-pay(1) EXAMPLES run" { run_examples shop-pay.1; }
 @test "shop-saga(1) EXAMPLES run" { run_examples shop-saga.1; }
+@test "shop-rma(1) EXAMPLES run" { run_examples shop-rma.1; }
 @test "shop-ship(1) EXAMPLES run" { run_examples shop-ship.1; }
 @test "shop(7) EXAMPLES run" { run_examples shop.7; }
