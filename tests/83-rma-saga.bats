@@ -138,3 +138,12 @@ teardown() {
 	[ "$(stock MUG-01 west)" = "20 0 15" ]
 	[ "$(shop-saga list --incomplete | wc -l)" = 0 ]
 }
+
+@test "two returns of one order, each piped in: each its own saga (runs are keyed by the RMA, not the order)" {
+	ORD=$(rma_order alice MUG-01:3)
+	run -0 --separate-stderr sh -c "shop-rma open --order $ORD --item MUG-01:1 --reason 'too small' | shop-saga run return"
+	run -0 --separate-stderr sh -c "shop-rma open --order $ORD --item MUG-01:2 --reason 'the rest' | shop-saga run return"
+	[ "$(shop-saga list | jq -r 'select(.name == "return") | .state' | sort | uniq -c | awk '{print $1, $2}')" = "2 completed" ]
+	[ "$(shop-rma list --order "$ORD" | jq -r .status | sort -u)" = closed ]
+	[ "$(shop-order show "$ORD" | jq -r .status)" = returned ]
+}
