@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1082,6 +1083,18 @@ static int journals(shop *s, journal_ent **out, size_t *n)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
+		/* A first record never linked into place (its writer was killed):
+		 * no journal, and nobody's once its writer is gone. */
+		const char *nw = strstr(de->d_name, ".jsonl.new.");
+		if (nw) {
+			long pid = strtol(nw + 11, NULL, 10);
+			if (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH) {
+				char *p = xasprintf("%s/%s", dir, de->d_name);
+				unlink(p);
+				free(p);
+			}
+			continue;
+		}
 		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") || len - 6 >= ID_MAX)
 			continue;
 		journal_ent ent = {0};

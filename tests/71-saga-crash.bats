@@ -132,3 +132,13 @@ crash_all() {
 	run -65 --separate-stderr shop-saga recover
 	[[ $stderr == *"recover: 1 journals could not be resumed" ]]
 }
+
+@test "a first record never linked into place (killed before it) leaves nothing that recover does not clear" {
+	make_order ord_n n pending
+	SHOP_TEST_CRASH=before:1 run -137 shop-saga run place-order --order ord_n
+	SHOP_TEST_CRASH=after:1 run -137 shop-saga run place-order --order ord_n
+	# the first left its .new file behind (killed before the write), or not
+	run -0 --separate-stderr shop-saga recover
+	[ -z "$(find "$SHOP_DB.d/journal" -maxdepth 1 -name '*.new.*')" ]
+	[ "$(order_status ord_n)" = fulfilling ]
+}
