@@ -16,10 +16,6 @@
 #include "outbox.h"
 #include "pricing.h"
 
-static void now_text(char out[32])
-{
-	clock_format(clock_now_ms(), out);
-}
 
 /* Run fn inside BEGIN IMMEDIATE; collected records are emitted after the
  * commit, so nothing is printed for a change that did not happen. */
@@ -74,7 +70,7 @@ static int cart_open(shop *s, const char *cart, int create)
 		return s->err.code;
 	}
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	if (!exists && !create)
 		return err_set(&s->err, SHOP_NOTFOUND, "cart %s: no such cart", cart);
 	sqlite3_stmt *w = store_stmt(s->st,
@@ -156,7 +152,7 @@ static int line_change(shop *s, void *ctx, jv *all)
 	if (cart_open(s, op->cart, op->mode != 2))
 		return s->err.code;
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	if (op->mode == 2) {
 		sqlite3_stmt *d = store_stmt(s->st, "DELETE FROM cart_line WHERE cart_id = ?1 AND sku = ?2", &s->err);
 		if (!d)
@@ -411,7 +407,7 @@ static int address_in_txn(shop *s, void *ctx, jv *all)
 		return err_set(&s->err, SHOP_DATAERR, "address: --email '%s' is not an address", a->email);
 	char id[ID_MAX], now[32];
 	id_new("adr", id);
-	now_text(now);
+	clock_now_text(now);
 	jv r = jv_object();
 	r = jv_object_set(r, jv_string("kind"), jv_string("address"));
 	r = jv_object_set(r, jv_string("id"), jv_string(id));
@@ -645,7 +641,7 @@ static int promo_put(shop *s, void *ctx, jv *all)
 	promo_batch *b = ctx;
 	jv defs = b->defs;
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	jv_array_foreach(defs, i, def)
 	{
 		promo p;
@@ -1073,7 +1069,7 @@ static int checkout_in(shop *s, void *ctx, jv *all)
 	if (order_create(s, rec, &ord, &s->err))
 		return s->err.code;
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	sqlite3_stmt *w = store_stmt(s->st, "UPDATE cart SET order_id = ?2, updated_at = ?3 WHERE id = ?1", &s->err);
 	if (w) {
 		store_bind_text(w, 1, o->cart);

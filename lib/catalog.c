@@ -345,7 +345,7 @@ static int product_put(shop *s, const product *p, const buf *cj_, const buf *oke
 	const buf cj = *cj_, okey = *okey_;
 	buf d = {0};
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	if (p->family) {
 		sqlite3_stmt *vq = store_stmt(st, SQL_VARIANT, e);
 		if (!vq)
@@ -1126,7 +1126,7 @@ int catalog_image_add(shop *s, const char *sku, const char *src, jv *rec)
 		return e->code;
 	}
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	sqlite3_stmt *ins = store_stmt(s->st,
 	                               "INSERT OR IGNORE INTO image (sha256, name, type, bytes, source, created_at) "
 	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1265,7 +1265,7 @@ int catalog_publish(shop *s, const char *dir, jv *summary)
 		goto out;
 	}
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	jv idx = jv_object();
 	idx = jv_object_set(idx, jv_string("generated_at"), jv_string(now));
 	idx = jv_object_set(idx, jv_string("count"), jv_number((double)products));

@@ -97,7 +97,7 @@ static int stock_move(shop *s, const char *sku, const char *wh, int64_t d_on_han
                       const char *reason, const char *actor, const char *ref, shop_err *e)
 {
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	sqlite3_stmt *q = store_stmt(s->st, "SELECT on_hand, reserved, version FROM stock WHERE sku = ?1 AND warehouse = ?2", e);
 	if (!q)
 		return e->code;
@@ -580,7 +580,7 @@ int inv_reservations(shop *s, const char *order, shop_emit emit, void *arg)
 static int set_state(shop *s, const char *id, const char *state, shop_err *e)
 {
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	sqlite3_stmt *u = store_stmt(s->st, "UPDATE reservation SET state = ?2, updated_at = ?3 WHERE id = ?1", e);
 	if (!u)
 		return e->code;
@@ -618,7 +618,7 @@ static int order_op_in_txn(shop *s, const char *order, order_op op, jv *out)
 		goto out;
 	int n = jv_array_length(jv_copy(rs)), held = 0, committed = 0, changed = 0;
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	jv_array_foreach(rs, i, r)
 	{
 		if (!strcmp(rf(r, "state"), "held")) {
@@ -717,7 +717,7 @@ int inv_expire(shop *s, shop_emit emit, void *arg)
 		return s->err.code;
 	shop_err *e = &s->err;
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	sqlite3_stmt *q = store_stmt(s->st,
 	                             "SELECT " RES_COLS " FROM reservation WHERE state = 'held' AND expires_at <= ?1 "
 	                             "ORDER BY order_id, sku, warehouse",

@@ -67,21 +67,7 @@ static int check_status(const char *st, shop_err *e)
 
 /* ---- helpers ---- */
 
-static void now_text(char out[32])
-{
-	clock_format(clock_now_ms(), out);
-}
 
-/* A field of object o as a new value; null when absent. */
-static jv field(jv o, const char *key)
-{
-	jv v = jv_object_get(jv_copy(o), jv_string(key));
-	if (!jv_is_valid(v)) {
-		jv_free(v);
-		return jv_null();
-	}
-	return v;
-}
 
 /* The stored doc as a record (a bad doc is a bug or a broken store). */
 static int parse_doc(sqlite3_stmt *q, int col, const char *id, jv *out, shop_err *e)
@@ -183,7 +169,7 @@ int order_create(shop *s, jv rec, jv *out, shop_err *e)
 		amount(rec, "tax", 0, &tax, e);
 		amount(rec, "total", 1, &total, e);
 	}
-	jv lines = field(rec, "lines"), promos = field(rec, "promotions");
+	jv lines = rec_field(rec, "lines"), promos = rec_field(rec, "promotions");
 	if (!e->code && jv_get_kind(lines) != JV_KIND_ARRAY)
 		err_set(e, SHOP_DATAERR, "field 'lines': expected an array, got %s", jv_kind_text(lines));
 	if (!e->code && jv_get_kind(promos) == JV_KIND_NULL) {
@@ -200,7 +186,7 @@ int order_create(shop *s, jv rec, jv *out, shop_err *e)
 	}
 	char id[ID_MAX], now[32];
 	id_new("ord", id);
-	now_text(now);
+	clock_now_text(now);
 	jv d = jv_object();
 	d = jv_object_set(d, jv_string("kind"), jv_string("order"));
 	d = jv_object_set(d, jv_string("id"), jv_string(id));
@@ -208,8 +194,8 @@ int order_create(shop *s, jv rec, jv *out, shop_err *e)
 	d = jv_object_set(d, jv_string("cart_id"), cart ? jv_string(cart) : jv_null());
 	d = jv_object_set(d, jv_string("status"), jv_string("pending"));
 	d = jv_object_set(d, jv_string("currency"), jv_string(cur));
-	d = jv_object_set(d, jv_string("address"), field(rec, "address"));
-	d = jv_object_set(d, jv_string("payment_method"), field(rec, "payment_method"));
+	d = jv_object_set(d, jv_string("address"), rec_field(rec, "address"));
+	d = jv_object_set(d, jv_string("payment_method"), rec_field(rec, "payment_method"));
 	d = jv_object_set(d, jv_string("lines"), lines);
 	d = jv_object_set(d, jv_string("promotions"), promos);
 	d = jv_object_set(d, jv_string("subtotal"), jv_number((double)subtotal));
@@ -347,7 +333,7 @@ int order_list(shop *s, const order_filter *f, shop_emit emit, void *arg)
  * and the second finds uses = max_uses). A code listed twice counts once. */
 static int count_promotions(shop *s, const char *id, const char *customer, jv doc, shop_err *e)
 {
-	jv promos = field(doc, "promotions");
+	jv promos = rec_field(doc, "promotions");
 	if (jv_get_kind(promos) == JV_KIND_NULL) {
 		jv_free(promos);
 		return 0;
@@ -357,7 +343,7 @@ static int count_promotions(shop *s, const char *id, const char *customer, jv do
 		return err_set(e, SHOP_DATAERR, "order %s: field 'promotions': expected an array", id);
 	}
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	int np = jv_array_length(jv_copy(promos));
 	for (int i = 0; i < np && !e->code; i++) {
 		jv p = jv_array_get(jv_copy(promos), i);
@@ -471,7 +457,7 @@ static int transition(shop *s, const char *id, const char *to, const char *reaso
 	if (!strcmp(to, "confirmed") && count_promotions(s, id, r.customer, r.doc, e))
 		goto out;
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	jv doc = jv_copy(r.doc);
 	doc = jv_object_set(doc, jv_string("status"), jv_string(to));
 	doc = jv_object_set(doc, jv_string("reason"), reason ? jv_string(reason) : jv_null());
@@ -666,7 +652,7 @@ int order_ack(shop *s, const char *consumer, int64_t seq, shop_emit emit, void *
 		return s->err.code;
 	shop_err *e = &s->err;
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	jv rec = jv_invalid();
 	sqlite3_stmt *q = store_stmt(s->st, "SELECT coalesce(max(seq), 0) FROM outbox", e);
 	if (!q)
@@ -782,9 +768,9 @@ static int trace_events(shop *s, const char *source, const char *id, jv *recs)
 		if (event_record(s, q, &ev))
 			break;
 		jv r = trace_rec(store_col_text(q, 4), source, store_col_text(q, 2));
-		r = jv_object_set(r, jv_string("seq"), field(ev, "seq"));
-		r = jv_object_set(r, jv_string("event_id"), field(ev, "id"));
-		r = jv_object_set(r, jv_string("data"), field(ev, "data"));
+		r = jv_object_set(r, jv_string("seq"), rec_field(ev, "seq"));
+		r = jv_object_set(r, jv_string("event_id"), rec_field(ev, "id"));
+		r = jv_object_set(r, jv_string("data"), rec_field(ev, "data"));
 		jv_free(ev);
 		*recs = jv_array_append(*recs, r);
 	}
@@ -909,7 +895,7 @@ int order_trace(shop *s, const char *id, shop_emit emit, void *arg)
 				cap = cap ? cap * 2 : 32;
 				items = xrealloc(items, cap * sizeof *items);
 			}
-			jv at = field(rec, "at");
+			jv at = rec_field(rec, "at");
 			int64_t ms = 0;
 			if (jv_get_kind(at) != JV_KIND_STRING || clock_parse_rfc3339(jv_string_value(at), &ms))
 				ms = INT64_MAX; /* a time that does not parse goes last */

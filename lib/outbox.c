@@ -10,7 +10,7 @@ int outbox_emit(shop *s, const char *type, const char *subject, jv data, shop_er
 {
 	char id[ID_MAX], now[32];
 	id_new("evt", id);
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	buf d = {0};
 	json_dump(data, &d);
 	jv_free(data);

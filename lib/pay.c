@@ -162,10 +162,6 @@ static int parse_amount(const char *t, const char *cur, int64_t *out, shop_err *
 	return 0;
 }
 
-static void now_text(char out[32])
-{
-	clock_format(clock_now_ms(), out);
-}
 
 /* ---- the calls ----
  *
@@ -234,7 +230,7 @@ static int event(shop *s, const char *type, const pay_row *r, jv extra, shop_err
 static int write_ahead(shop *s, const pay_row *r, const char *op, const char *key, int64_t amount, shop_err *e)
 {
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	sqlite3_stmt *q = store_stmt(s->st,
 	                             "UPDATE payment SET status = 'unknown', pending = ?2, pending_key = ?3, "
 	                             "pending_amount = ?4, reason = NULL, updated_at = ?5 WHERE id = ?1",
@@ -264,7 +260,7 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 	if (!r.exists || strcmp(r.pending_key, c->key)) /* settled meanwhile */
 		return store_commit(s->st, e);
 	char now[32], when[32];
-	now_text(now);
+	clock_now_text(now);
 	/* When it happened: the gateway's time when its report told us. */
 	snprintf(when, sizeof when, "%s", res->outcome == GW_OK && res->at[0] ? res->at : now);
 	const char *op = r.pending;
@@ -434,7 +430,7 @@ static int decide(shop *s, const want *w, const char *order_id, pay_row *r, call
 {
 	memset(c, 0, sizeof *c);
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	jv order;
 	if (order_get(s, order_id, &order, e))
 		return e->code;

@@ -21,21 +21,7 @@
 
 static const char *const statuses[] = {"open", "approved", "rejected", "received", "refunded", "closed", NULL};
 
-static void now_text(char out[32])
-{
-	clock_format(clock_now_ms(), out);
-}
 
-/* A field of object o as a new value; null when absent. */
-static jv field(jv o, const char *key)
-{
-	jv v = jv_object_get(jv_copy(o), jv_string(key));
-	if (!jv_is_valid(v)) {
-		jv_free(v);
-		return jv_null();
-	}
-	return v;
-}
 
 static jv text_or_null(const char *t)
 {
@@ -215,7 +201,7 @@ static int moved(shop *s, const rma_row *r, const char *to, jv data, shop_err *e
 static int move(shop *s, const rma_row *r, const char *to, jv data, shop_err *e)
 {
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	sqlite3_stmt *u = store_stmt(s->st, "UPDATE rma SET status = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4", e);
 	if (!u) {
 		jv_free(data);
@@ -299,7 +285,7 @@ static int order_lines(jv order, const char *order_id, oline **ol, size_t *n, sh
 {
 	*ol = NULL;
 	*n = 0;
-	jv lines = field(order, "lines");
+	jv lines = rec_field(order, "lines");
 	if (jv_get_kind(lines) != JV_KIND_ARRAY) {
 		jv_free(lines);
 		return err_set(e, SHOP_SOFTWARE, "order %s: its record has no lines", order_id);
@@ -321,7 +307,7 @@ static int order_lines(jv order, const char *order_id, oline **ol, size_t *n, sh
 			line_amount(l, "subtotal", sub, &x.subtotal, &le);
 			line_amount(l, "discount", 0, &x.discount, &le);
 			line_amount(l, "tax", 0, &x.tax, &le);
-			jv inc = field(l, "tax_inclusive");
+			jv inc = rec_field(l, "tax_inclusive");
 			x.inclusive = jv_get_kind(inc) == JV_KIND_TRUE;
 			jv_free(inc);
 		} else if (!le.code) {
@@ -645,7 +631,7 @@ static int open_in_txn(shop *s, const char *order_id, const rma_item *items, siz
 		goto out;
 	}
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	id_new("rma", id);
 	sqlite3_stmt *q = store_stmt(s->st,
 	                             "INSERT INTO rma (id, order_id, status, reason, currency, amount, shipping, "
@@ -827,7 +813,7 @@ static int receive_step(shop *s, const rma_row *r, const void *arg, shop_err *e)
 		return e->code;
 	}
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	sqlite3_stmt *u = store_stmt(s->st, "UPDATE rma SET condition = ?2, received_at = ?3 WHERE id = ?1", e);
 	if (!u) {
 		jv_free(lines);
@@ -903,7 +889,7 @@ typedef struct pay_seen {
 static int see_payment(void *arg, jv rec)
 {
 	pay_seen *ps = arg;
-	jv refunds = field(rec, "refunds");
+	jv refunds = rec_field(rec, "refunds");
 	if (jv_get_kind(refunds) == JV_KIND_ARRAY) {
 		jv_array_foreach(refunds, i, f)
 		{
@@ -959,7 +945,7 @@ static int refund_done(shop *s, const rma_row *r, const void *arg, shop_err *e)
 	if (strcmp(r->status, "received"))
 		return err_set(e, SHOP_SOFTWARE, "rma %s is %s after its refund", r->id, r->status);
 	char now[32];
-	now_text(now);
+	clock_now_text(now);
 	/* One statement: the table's CHECK ties refunded_at to the status. */
 	sqlite3_stmt *u = store_stmt(s->st,
 	                             "UPDATE rma SET status = 'refunded', refunded = amount, refunded_at = ?2, "

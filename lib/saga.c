@@ -462,7 +462,7 @@ static int run_open(shop *s, const char *id, run *r, int lock, shop_err *e)
 static int append(run *r, const char *type, jv rec, shop_err *e)
 {
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	jv full = jv_object();
 	full = jv_object_set(full, jv_string("type"), jv_string(type));
 	full = jv_object_set(full, jv_string("at"), jv_string(now));
@@ -995,7 +995,7 @@ int saga_run(shop *s, const char *name, const char *id, jv rec, shop_emit emit, 
 		return resume_one(s, owner, 0, emit, arg);
 	}
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	jv start = jv_object();
 	start = jv_object_set(start, jv_string("type"), jv_string("start"));
 	start = jv_object_set(start, jv_string("at"), jv_string(now));

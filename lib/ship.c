@@ -157,7 +157,7 @@ static int event(shop *s, const ship_row *r, const char *what, jv extra, shop_er
 static int set_status(shop *s, ship_row *r, const char *to, jv extra, shop_err *e)
 {
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	sqlite3_stmt *q = store_stmt(s->st, "UPDATE shipment SET status = ?2, updated_at = ?3 WHERE id = ?1", e);
 	if (!q) {
 		jv_free(extra);
@@ -276,7 +276,7 @@ int ship_create(shop *s, const char *order_id, shop_emit emit, void *arg)
 			goto fail;
 		store_bind_text(q, 1, order_id);
 		char wh[64] = "", sid[ID_MAX] = "", now[32];
-		clock_format(clock_now_ms(), now);
+		clock_now_text(now);
 		int step, made = 0;
 		/* Rows first: inserting while stepping the same tables is fine in
 		 * SQLite, but keep it plain. */
@@ -418,7 +418,7 @@ int ship_pack(shop *s, const char *id, int64_t weight_g, shop_emit emit, void *a
 		goto fail;
 	}
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	sqlite3_stmt *q = store_stmt(s->st, "UPDATE shipment SET weight_g = ?2, updated_at = ?3 WHERE id = ?1", &s->err);
 	if (!q)
 		goto fail;
@@ -523,7 +523,7 @@ int ship_label(shop *s, const char *id, const char *want, shop_emit emit, void *
 		return emit_row(s, id, emit, arg);
 	}
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	if (l.outcome == CR_OK) {
 		sqlite3_stmt *q = store_stmt(s->st,
 		                             "UPDATE shipment SET carrier = ?2, service = ?3, rate = ?4, tracking = ?5, "
@@ -594,7 +594,7 @@ int ship_ship(shop *s, const char *id, shop_emit emit, void *arg)
 	}
 	if (!strcmp(r.status, "labelled")) {
 		char now[32];
-		clock_format(clock_now_ms(), now);
+		clock_now_text(now);
 		sqlite3_stmt *q = store_stmt(s->st, "UPDATE shipment SET shipped_at = ?2 WHERE id = ?1", &s->err);
 		if (!q)
 			goto fail;
@@ -655,7 +655,7 @@ static int track_one(shop *s, const char *id, shop_emit emit, void *arg)
 		return s->err.code;
 	}
 	char now[32];
-	clock_format(clock_now_ms(), now);
+	clock_now_text(now);
 	int fresh = 0;
 	for (size_t i = 0; i < t.n && !s->err.code; i++) {
 		int64_t ms;

@@ -254,10 +254,13 @@ steps:
     run: [$STEP, s]"
 	step_plan s sleep:2
 	shop-saga run hold --order o1 >/dev/null &
-	local pid=$!
-	sleep 0.5
-	local sag
-	sag=$(shop-saga list | jq -r .id)
+	local pid=$! sag="" k
+	# Wait until its journal is there (a loaded machine starts it late).
+	for k in $(seq 50); do
+		sag=$(shop-saga list | jq -r .id)
+		[ -n "$sag" ] && break
+		sleep 0.1
+	done
 	[ "$(shop-saga status "$sag" | jq -r .state)" = running ]
 	run -75 --separate-stderr shop-saga resume "$sag"
 	[[ $stderr == *"$sag.jsonl: in use by process $pid" ]]

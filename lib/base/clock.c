@@ -219,3 +219,8 @@ int clock_parse_duration(const char *s, int64_t *ms)
 	*ms = total;
 	return 0;
 }
+
+void clock_now_text(char out[32])
+{
+	clock_format(clock_now_ms(), out);
+}

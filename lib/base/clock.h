@@ -14,6 +14,8 @@ int64_t clock_now_ms(void);
 /* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM); 't'/'z' and ' ' as the
  * separator accepted. 0 on success, -1 when malformed or out of range. */
 int clock_parse_rfc3339(const char *s, int64_t *ms);
+/* Now, formatted as clock_format does (the time of records and rows). */
+void clock_now_text(char out[32]);
 /* Format as "YYYY-MM-DDTHH:MM:SSZ" (seconds; sub-second part dropped, floor). */
 void clock_format(int64_t ms, char out[32]);
 /* Durations: a sequence of <digits><unit>, unit one of ms s m h d w, e.g.

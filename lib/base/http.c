@@ -3,6 +3,7 @@
  * The policy that matters for safety lives here and nowhere else: which
  * URLs may be fetched, that TLS is verified, how long we wait, when a
  * request is sent again. Drivers only build requests and parse answers. */
+#include <ctype.h>
 #include "http.h"
 
 /* Our macros below stand in for curl's own type-checking ones. */
@@ -561,4 +562,41 @@ void http_form_escape(buf *out, const char *s)
 			buf_add(out, t, 3);
 		}
 	}
+}
+
+char *http_bearer_from_env(const char *env, const char *def, const char *what, const char *config_key, shop_err *e)
+{
+	const char *name = env && *env ? env : def;
+	const char *key = getenv(name);
+	if (!key || !*key) {
+		err_set(e, SHOP_CONFIG, "%s: the environment variable %s (%s) is not set", what, name, config_key);
+		return NULL;
+	}
+	for (const char *p = key; *p; p++)
+		if (!isgraph((unsigned char)*p)) {
+			err_set(e, SHOP_CONFIG, "%s: the key in %s has a space or control character", what, name);
+			return NULL;
+		}
+	return xasprintf("Authorization: Bearer %s", key);
+}
+
+void http_secret_free(char *header)
+{
+	if (!header)
+		return;
+	/* No copy of the key is left behind in freed memory. */
+	volatile char *p = header;
+	while (*p)
+		*p++ = 0;
+	free(header);
+}
+
+char *http_base_url(const char *base, const char *def)
+{
+	if (!base || !*base)
+		base = def;
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s", (int)n, base);
 }

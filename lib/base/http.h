@@ -61,6 +61,17 @@ void http_resp_free(http_resp *r);
  * error: 66 for 404 and 410, 69 otherwise, the message naming the status. */
 int http_get(http_client *h, const char *url, buf *out, shop_err *e);
 
+/* For the drivers of outside APIs. The header "Authorization: Bearer KEY"
+ * (heap; free it with http_secret_free) with the key from the environment
+ * variable env (def when env is NULL or empty); NULL with e set
+ * (SHOP_CONFIG) when the variable is unset or empty or holds a space or a
+ * control character: "WHAT: the environment variable NAME (CONFIG_KEY) is
+ * not set". The key itself is never put in a message. */
+char *http_bearer_from_env(const char *env, const char *def, const char *what, const char *config_key, shop_err *e);
+void http_secret_free(char *header);
+/* base without its trailing slashes (def when base is NULL or empty); heap. */
+char *http_base_url(const char *base, const char *def);
+
 /* Percent-encode s for an application/x-www-form-urlencoded body into out. */
 void http_form_escape(buf *out, const char *s);
 

@@ -709,3 +709,18 @@ void json_dump(jv v, buf *out)
 	}
 	}
 }
+
+const char *jnode_text(const jnode *o, const char *key, char *out, size_t n)
+{
+	const jnode *v = jnode_get(o, key);
+	out[0] = 0;
+	if (!v || v->type != JN_STR || !n)
+		return out;
+	size_t len = v->len < n - 1 ? v->len : n - 1;
+	memcpy(out, v->str, len);
+	out[len] = 0;
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	return out;
+}

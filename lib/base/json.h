@@ -51,6 +51,10 @@ const jnode *jtree_parse(jtree *t, const char *p, size_t n, char *err, size_t er
 const jnode *jnode_get(const jnode *o, const char *key);
 /* 1 when n is a string equal to s. */
 int jnode_is(const jnode *n, const char *s);
+/* The string member key of object o copied into out (n bytes, cut to
+ * fit), control characters made spaces so that it can go into a one-line
+ * message; "" when absent or not a string. Returns out. */
+const char *jnode_text(const jnode *o, const char *key, char *out, size_t n);
 /* A heap copy of a string node's text (NUL-terminated). */
 char *jnode_strdup(const jnode *n);
 /* The kind as text for messages: "a string", "an object", "null"... */

@@ -420,3 +420,13 @@ int jsonl_out_end(void)
 		return SHOP_IOERR;
 	return 0;
 }
+
+jv rec_field(jv o, const char *key)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(key));
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return jv_null();
+	}
+	return v;
+}

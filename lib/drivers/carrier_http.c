@@ -30,30 +30,19 @@ typedef struct hc {
 
 static void *hc_open(const carrier_conf *c, shop_err *e)
 {
-	const char *env = c->key_env && *c->key_env ? c->key_env : "EASYPOST_API_KEY";
-	const char *key = getenv(env);
-	if (!key || !*key) {
-		err_set(e, SHOP_CONFIG, "http carrier: the environment variable %s (shipping.http.key_env) is not set", env);
+	char *auth = http_bearer_from_env(c->key_env, "EASYPOST_API_KEY", "http carrier", "shipping.http.key_env", e);
+	if (!auth)
 		return NULL;
-	}
-	for (const char *p = key; *p; p++)
-		if (!isgraph((unsigned char)*p)) {
-			err_set(e, SHOP_CONFIG, "http carrier: the key in %s has a space or control character", env);
-			return NULL;
-		}
 	http_client *h = http_new(&c->http);
 	if (!h) {
+		http_secret_free(auth);
 		err_set(e, SHOP_UNAVAILABLE, "http carrier: libcurl cannot be loaded");
 		return NULL;
 	}
 	hc *x = xmalloc(sizeof *x);
 	x->h = h;
-	const char *base = c->api_base && *c->api_base ? c->api_base : "https://api.easypost.com";
-	size_t n = strlen(base);
-	while (n && base[n - 1] == '/')
-		n--;
-	x->base = xasprintf("%.*s", (int)n, base);
-	x->auth = xasprintf("Authorization: Bearer %s", key);
+	x->base = http_base_url(c->api_base, "https://api.easypost.com");
+	x->auth = auth;
 	return x;
 }
 
@@ -62,24 +51,8 @@ static void hc_close(void *impl)
 	hc *x = impl;
 	http_free(x->h);
 	free(x->base);
-	memset(x->auth, 0, strlen(x->auth));
-	free(x->auth);
+	http_secret_free(x->auth);
 	free(x);
-}
-
-static const char *str(const jnode *o, const char *key, char *out, size_t n)
-{
-	const jnode *v = jnode_get(o, key);
-	out[0] = 0;
-	if (v && v->type == JN_STR) {
-		size_t len = v->len < n - 1 ? v->len : n - 1;
-		memcpy(out, v->str, len);
-		out[len] = 0;
-		for (char *p = out; *p; p++)
-			if ((unsigned char)*p < 0x20)
-				*p = ' ';
-	}
-	return out;
 }
 
 /* One request; *root the parsed answer (in t). Returns the outcome of the
@@ -119,8 +92,8 @@ static void error_out(long status, const jnode *root, const char *what, carrier_
 {
 	const jnode *err = jnode_get(root, "error");
 	char code[64], msg[160];
-	str(err, "code", code, sizeof code);
-	str(err, "message", msg, sizeof msg);
+	jnode_text(err, "code", code, sizeof code);
+	jnode_text(err, "message", msg, sizeof msg);
 	snprintf(out->reason, sizeof out->reason, "%s: HTTP %ld %s: %s", what, status, code, msg);
 	if (status == 401 || status == 403) {
 		out->outcome = CR_ERROR;
@@ -192,7 +165,7 @@ static void hc_buy(void *impl, const carrier_parcel *p, const char *service, con
 		error_out(status, root, "create shipment", out);
 		goto done;
 	}
-	str(root, "id", shp, sizeof shp);
+	jnode_text(root, "id", shp, sizeof shp);
 	/* The cheapest rate, or the cheapest of the named service. */
 	const jnode *rates = jnode_get(root, "rates");
 	const currency *cur = currency_find(p->currency ? p->currency : "USD");
@@ -200,11 +173,11 @@ static void hc_buy(void *impl, const carrier_parcel *p, const char *service, con
 	for (uint32_t i = 0; rates && rates->type == JN_ARR && i < rates->len; i++) {
 		const jnode *r = &rates->kids[i];
 		char sv[48], rs[32], cy[8], id[96], cr[32];
-		str(r, "service", sv, sizeof sv);
-		str(r, "rate", rs, sizeof rs);
-		str(r, "currency", cy, sizeof cy);
-		str(r, "id", id, sizeof id);
-		str(r, "carrier", cr, sizeof cr);
+		jnode_text(r, "service", sv, sizeof sv);
+		jnode_text(r, "rate", rs, sizeof rs);
+		jnode_text(r, "currency", cy, sizeof cy);
+		jnode_text(r, "id", id, sizeof id);
+		jnode_text(r, "carrier", cr, sizeof cr);
 		if (service && strcasecmp(service, sv) && strcasecmp(service, cr))
 			continue;
 		int64_t v;
@@ -245,9 +218,9 @@ static void hc_buy(void *impl, const carrier_parcel *p, const char *service, con
 		error_out(status, root, "buy", out);
 		goto done;
 	}
-	str(root, "tracking_code", out->tracking, sizeof out->tracking);
-	str(jnode_get(root, "postage_label"), "label_url", out->label_url, sizeof out->label_url);
-	str(jnode_get(root, "tracker"), "id", out->tracker_ref, sizeof out->tracker_ref);
+	jnode_text(root, "tracking_code", out->tracking, sizeof out->tracking);
+	jnode_text(jnode_get(root, "postage_label"), "label_url", out->label_url, sizeof out->label_url);
+	jnode_text(jnode_get(root, "tracker"), "id", out->tracker_ref, sizeof out->tracker_ref);
 	snprintf(out->ref, sizeof out->ref, "%s", shp);
 	if (!out->tracking[0]) {
 		out->outcome = CR_UNKNOWN;
@@ -298,9 +271,9 @@ static void hc_track(void *impl, const char *tracking, const char *tracker_ref, 
 			t->events = xrealloc(t->events, (t->n + 1) * sizeof *t->events);
 			carrier_event *ce = &t->events[t->n];
 			memset(ce, 0, sizeof *ce);
-			str(ev, "datetime", ce->at, sizeof ce->at);
-			str(ev, "status", ce->carrier_status, sizeof ce->carrier_status);
-			str(ev, "message", ce->message, sizeof ce->message);
+			jnode_text(ev, "datetime", ce->at, sizeof ce->at);
+			jnode_text(ev, "status", ce->carrier_status, sizeof ce->carrier_status);
+			jnode_text(ev, "message", ce->message, sizeof ce->message);
 			snprintf(ce->status, sizeof ce->status, "%s", carrier_map_status(ce->carrier_status));
 			if (ce->at[0] && ce->carrier_status[0])
 				t->n++;

@@ -337,7 +337,7 @@ static void sb_call(void *impl, const gw_req *r, gw_res *res)
 			buf ans = {0};
 			answer_text(res, &ans);
 			char now[32];
-			clock_format(clock_now_ms(), now);
+			clock_now_text(now);
 			q = store_stmt(sb->st, "INSERT INTO sandbox_key (key, request, response, at) VALUES (?1, ?2, ?3, ?4)",
 			               &e);
 			if (q) {

@@ -37,31 +37,20 @@ typedef struct stripe {
 
 static void *st_open(const gw_conf *c, shop_err *e)
 {
-	const char *env = c->key_env && *c->key_env ? c->key_env : "STRIPE_SECRET_KEY";
-	const char *key = getenv(env);
-	if (!key || !*key) {
-		err_set(e, SHOP_CONFIG, "stripe gateway: the environment variable %s (payments.stripe.key_env) is not set",
-		        env);
+	char *auth =
+		http_bearer_from_env(c->key_env, "STRIPE_SECRET_KEY", "stripe gateway", "payments.stripe.key_env", e);
+	if (!auth)
 		return NULL;
-	}
-	for (const char *p = key; *p; p++)
-		if (!isgraph((unsigned char)*p)) {
-			err_set(e, SHOP_CONFIG, "stripe gateway: the key in %s has a space or control character", env);
-			return NULL;
-		}
 	http_client *h = http_new(&c->http);
 	if (!h) {
+		http_secret_free(auth);
 		err_set(e, SHOP_UNAVAILABLE, "stripe gateway: libcurl cannot be loaded");
 		return NULL;
 	}
 	stripe *s = xmalloc(sizeof *s);
 	s->h = h;
-	const char *base = c->api_base && *c->api_base ? c->api_base : "https://api.stripe.com";
-	size_t n = strlen(base);
-	while (n && base[n - 1] == '/')
-		n--;
-	s->base = xasprintf("%.*s", (int)n, base);
-	s->auth = xasprintf("Authorization: Bearer %s", key);
+	s->base = http_base_url(c->api_base, "https://api.stripe.com");
+	s->auth = auth;
 	s->backoff_ms = c->http.backoff_ms > 0 ? c->http.backoff_ms : 1000;
 	s->timeout_ms = c->http.timeout_ms > 0 ? c->http.timeout_ms : 30000;
 	return s;
@@ -72,9 +61,7 @@ static void st_close(void *impl)
 	stripe *s = impl;
 	http_free(s->h);
 	free(s->base);
-	/* The key leaves no copy behind in freed memory. */
-	memset(s->auth, 0, strlen(s->auth));
-	free(s->auth);
+	http_secret_free(s->auth);
 	free(s);
 }
 
@@ -103,23 +90,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-static const char *str(const jnode *o, const char *key, char *out, size_t n)
-{
-	const jnode *v = jnode_get(o, key);
-	if (!v || v->type != JN_STR) {
-		out[0] = 0;
-		return out;
-	}
-	size_t len = v->len < n - 1 ? v->len : n - 1;
-	memcpy(out, v->str, len);
-	out[len] = 0;
-	/* One line on stderr: a gateway's message must not break it. */
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = ' ';
-	return out;
-}
-
 static int64_t num(const jnode *o, const char *key)
 {
 	const jnode *v = jnode_get(o, key);
@@ -131,11 +101,11 @@ static void error_answer(long status, const jnode *root, gw_res *res)
 {
 	const jnode *err = jnode_get(root, "error");
 	char type[64], code[64], decline[64], msg[160], param[64];
-	str(err, "type", type, sizeof type);
-	str(err, "code", code, sizeof code);
-	str(err, "decline_code", decline, sizeof decline);
-	str(err, "message", msg, sizeof msg);
-	str(err, "param", param, sizeof param);
+	jnode_text(err, "type", type, sizeof type);
+	jnode_text(err, "code", code, sizeof code);
+	jnode_text(err, "decline_code", decline, sizeof decline);
+	jnode_text(err, "message", msg, sizeof msg);
+	jnode_text(err, "param", param, sizeof param);
 	if (!strcmp(type, "card_error")) {
 		gw_set(res, GW_DECLINED, "card declined: %s (%s)", decline[0] ? decline : code, msg);
 	} else if (status == 401 || status == 403) {
@@ -166,8 +136,8 @@ static void error_answer(long status, const jnode *root, gw_res *res)
 static void ok_answer(const gw_req *r, const jnode *root, gw_res *res)
 {
 	char status[48], id[128];
-	str(root, "status", status, sizeof status);
-	str(root, "id", id, sizeof id);
+	jnode_text(root, "status", status, sizeof status);
+	jnode_text(root, "id", id, sizeof id);
 	if (!strcmp(r->op, "refund")) {
 		if (strcmp(status, "succeeded") && strcmp(status, "pending")) {
 			gw_set(res, GW_DECLINED, "refund %s is %s", id, status);
