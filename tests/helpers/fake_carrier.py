@@ -91,23 +91,20 @@ Control endpoints (no auth; never counted, never consume a fault):
                    "shipments": [{id, reference, weight, rates, bought}],
                    "trackers": [{id, tracking_code, status, details}]}
 """
-import argparse
-import base64
-import hmac
 import json
 import math
 import os
-import random
 import re
 import struct
 import sys
-import threading
 import time
-import traceback
 import zlib
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakehttp  # noqa: E402
+from fakehttp import Dropped, encode  # noqa: E402
+from urllib.parse import parse_qsl  # noqa: E402
 
 STATUSES = ("unknown", "pre_transit", "in_transit", "out_for_delivery", "available_for_pickup",
             "delivered", "return_to_sender", "failure", "cancelled", "error")
@@ -200,49 +197,24 @@ LABEL_PNG = png_1x1()
 
 # -- state -------------------------------------------------------------------
 
-class State:
+class State(fakehttp.State):
+    executed_names = ("shipments", "buys")
+
     def __init__(self, now, base_url):
-        self.lock = threading.Lock()
-        self.fixed_now = now
         self.base_url = base_url
-        self.seq = 0          # ids stay unique across resets
         self.tracking_seq = 0  # so do tracking codes
-        self.rng = random.Random()
-        self.reset()
+        super().__init__(now)
 
     def reset(self):
-        self.faults = []
-        self.requests = {}
-        self.executed = {"shipments": 0, "buys": 0}
-        self.replayed = 0
-        self.faults_applied = 0
-        self.unauthorized = 0
-        self.keys = {}
+        super().reset()
         self.shipments = {}   # id -> dict (insertion order = creation order)
         self.trackers = {}
         self.labels = {}      # postage label id -> shipment id
         self.bought = []      # shipment ids in the order they were bought
 
-    def now(self):
-        return self.fixed_now if self.fixed_now is not None else int(time.time())
-
     def new_id(self, prefix):
         self.seq += 1
         return "%s_%08x%s" % (prefix, self.seq, "%024x" % self.rng.getrandbits(96))
-
-    def take_fault(self, path, label=False):
-        with self.lock:
-            for f in self.faults:
-                if f.get("path") is None and label:
-                    continue
-                if f.get("path") is not None and f["path"] not in path:
-                    continue
-                f["left"] -= 1
-                if f["left"] <= 0:
-                    self.faults.remove(f)
-                self.faults_applied += 1
-                return f
-        return None
 
     # -- trackers
 
@@ -489,10 +461,6 @@ def endpoint_name(method, path):
     return "%s %s" % (method, "/".join(parts))
 
 
-def encode(o):
-    return (json.dumps(o, indent=2) + "\n").encode()
-
-
 def track(st, spec):
     """POST /_track (state lock held). Returns the tracker or raises ApiError."""
     if not isinstance(spec, dict) or set(spec) - {"tracker", "tracking_code", "details", "replace"}:
@@ -539,29 +507,15 @@ def track(st, spec):
 
 # -- HTTP --------------------------------------------------------------------
 
-class Dropped(Exception):
-    """Close the connection without an answer."""
-
-
-FAULT_KEYS = {"status", "retry_after", "delay_ms", "process", "commit_then_drop", "drop",
-              "count", "path", "body"}
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakehttp.Handler):
     server_version = "fake_carrier/1"
+    CTYPE = "application/json; charset=utf-8"
+    REQUEST_ID_HEADER = "X-Ep-Request-Uuid"
+    ERROR = ApiError
+    API = API
 
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            self.server.log(fmt % args)
-
-    def log_request(self, code="-", size="-"):
-        pass  # answer() logs one line per API request
-
-    def do_GET(self):
-        self.dispatch()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+    def endpoint_name(self, method, path):
+        return endpoint_name(method, path)
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -574,114 +528,62 @@ class Handler(BaseHTTPRequestHandler):
                     return out
                 out += self.rfile.read(size)
                 self.rfile.readline()
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        return super().read_body()
 
-    def send(self, status, body, headers=(), ctype="application/json; charset=utf-8"):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            self.send_header(k, str(v))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def drop(self):
-        self.close_connection = True
-
-    def dispatch(self):
-        body = self.read_body()
-        url = urlsplit(self.path)
-        if url.path.startswith("/_"):
-            self.control(url.path, body)
-        elif url.path.startswith("/labels/"):
-            self.label(url.path)
+    def route(self, path, query, body):
+        if path.startswith("/labels/"):
+            self.label(path)
         else:
-            self.api(url.path, url.query, body)
+            self.api(path, query, body)
 
     # -- control
 
-    def control(self, path, body):
-        st = self.server.state
-        if path == "/_fault" and self.command == "POST":
-            try:
-                spec = json.loads(body or b"{}")
-                specs = spec if isinstance(spec, list) else [spec]
-                for s in specs:
-                    if not isinstance(s, dict) or set(s) - FAULT_KEYS:
-                        raise ValueError("fault keys are %s" % ", ".join(sorted(FAULT_KEYS)))
-                    if not any(s.get(k) for k in ("status", "delay_ms", "commit_then_drop", "drop")):
-                        raise ValueError("a fault needs status, delay_ms, commit_then_drop or drop")
-                    if s.get("status") is not None and not 400 <= int(s["status"]) <= 599:
-                        raise ValueError("status must be 400..599")
-                    if int(s.get("count", 1)) < 1:
-                        raise ValueError("count must be at least 1")
-            except (ValueError, TypeError) as e:
-                self.send(400, encode(error_body("BAD_REQUEST", str(e))))
-                return
-            with st.lock:
-                for s in specs:
-                    s = dict(s)
-                    s["left"] = int(s.get("count", 1))
-                    st.faults.append(s)
-                pending = len(st.faults)
-            self.send(200, encode({"ok": True, "pending": pending}))
-        elif path == "/_track" and self.command == "POST":
+    def control_error(self, status, message):
+        return error_body("NOT_FOUND" if status == 404 else "BAD_REQUEST", message)
+
+    def control_extra(self, path, body):
+        if path == "/_track" and self.command == "POST":
+            st = self.server.state
             try:
                 spec = json.loads(body or b"{}")
                 with st.lock:
                     out = st.tracker_view(track(st, spec))
             except ValueError as e:
                 self.send(400, encode(error_body("BAD_REQUEST", "body is not JSON: %s" % e)))
-                return
+                return True
             except ApiError as e:
                 self.send(e.status, encode(e.body))
-                return
+                return True
             self.send(200, encode(out))
-        elif path == "/_reset" and self.command == "POST":
-            with st.lock:
-                st.reset()
-            self.send(200, encode({"ok": True}))
-        elif path == "/_stats" and self.command == "GET":
-            with st.lock:
-                labels = []
-                for sid in st.bought:
-                    shp = st.shipments[sid]
-                    r = next(r for r in shp["rates"] if r["id"] == shp["selected_rate"])
-                    labels.append({"shipment_id": sid, "reference": shp["reference"],
-                                   "tracking_code": shp["tracking_code"], "tracker_id": shp["tracker"],
-                                   "carrier": r["carrier"], "service": r["service"],
-                                   "rate": cents(r["cents"])})
-                out = {
-                    "requests": dict(sorted(st.requests.items())),
-                    "executed": dict(st.executed),
-                    "replayed": st.replayed,
-                    "faults_applied": st.faults_applied,
-                    "unauthorized": st.unauthorized,
-                    "idempotency_keys": sum(1 for r in st.keys.values() if r["done"]),
-                    "faults_pending": len(st.faults),
-                    "labels": labels,
-                    "shipments": [
-                        {"id": s["id"], "reference": s["reference"], "weight": s["parcel"]["weight"],
-                         "rates": len(s["rates"]), "bought": s["label"] is not None}
-                        for s in st.shipments.values()],
-                    "trackers": [
-                        {"id": t["id"], "tracking_code": t["tracking_code"],
-                         "status": st.tracker_status(t)[0], "details": len(t["details"])}
-                        for t in st.trackers.values()],
-                }
-            self.send(200, encode(out))
-        else:
-            self.send(404, encode(error_body("NOT_FOUND", "no control route %s %s" % (self.command, path))))
+            return True
+        return False
+
+    def stats_extra(self, st):
+        labels = []
+        for sid in st.bought:
+            shp = st.shipments[sid]
+            r = next(r for r in shp["rates"] if r["id"] == shp["selected_rate"])
+            labels.append({"shipment_id": sid, "reference": shp["reference"],
+                           "tracking_code": shp["tracking_code"], "tracker_id": shp["tracker"],
+                           "carrier": r["carrier"], "service": r["service"],
+                           "rate": cents(r["cents"])})
+        return {
+            "labels": labels,
+            "shipments": [
+                {"id": s["id"], "reference": s["reference"], "weight": s["parcel"]["weight"],
+                 "rates": len(s["rates"]), "bought": s["label"] is not None}
+                for s in st.shipments.values()],
+            "trackers": [
+                {"id": t["id"], "tracking_code": t["tracking_code"],
+                 "status": st.tracker_status(t)[0], "details": len(t["details"])}
+                for t in st.trackers.values()],
+        }
 
     # -- labels: public URLs, no auth; only faults with a matching path
 
     def label(self, path):
         st = self.server.state
-        with st.lock:
-            name = endpoint_name(self.command, path)
-            st.requests[name] = st.requests.get(name, 0) + 1
+        st.count_request(endpoint_name(self.command, path))
         fault = st.take_fault(path, label=True) or {}
         try:
             if fault.get("delay_ms"):
@@ -702,243 +604,93 @@ class Handler(BaseHTTPRequestHandler):
                 raise Dropped()
             self.answer(200, LABEL_PNG, [], None, ctype="image/png")
         except Dropped:
-            self.server.log("%s %s -> (connection dropped)" % (self.command, path) if self.server.verbose else None)
-            self.drop()
+            self.dropped(path)
 
     # -- API
 
-    def authorized(self):
+    def fault_body(self, status):
+        if status == 429:
+            return error_body("RATE_LIMITED", "Rate limit exceeded. Please slow down and try again.")
+        if status == 503:
+            return error_body("SERVICE.UNAVAILABLE",
+                              "The service is temporarily unavailable (injected fault 503).")
+        if status >= 500:
+            return error_body("INTERNAL_SERVER_ERROR",
+                              "An unexpected error occurred (injected fault %d)." % status)
+        return error_body("INJECTED.FAULT", "Injected fault %d." % status)
+
+    def auth_code(self):
         """None when authorized, else the 401's error code."""
-        want = self.server.key.encode()
         got = self.headers.get("Authorization", "")
-        scheme, _, cred = got.partition(" ")
-        cred = cred.strip()
         if not got.strip():
             return "APIKEY.REQUIRED"
-        if scheme.lower() == "basic":
-            try:
-                user = base64.b64decode(cred, validate=True).split(b":", 1)[0]
-            except ValueError:
+        scheme, user = fakehttp.auth_user(got)
+        if scheme == "basic":
+            if user is None:
                 return "APIKEY.INACTIVE"
             if not user:
                 return "APIKEY.REQUIRED"
-        elif scheme.lower() == "bearer":
-            user = cred.encode("utf-8", "replace")
-        else:
+        elif scheme != "bearer":
             return "APIKEY.REQUIRED"
-        return None if hmac.compare_digest(user, want) else "APIKEY.INACTIVE"
+        return None if self.key_matches(user) else "APIKEY.INACTIVE"
 
-    def api(self, path, query, body):
-        st = self.server.state
-        method = self.command
-        with st.lock:
-            name = endpoint_name(method, path)
-            st.requests[name] = st.requests.get(name, 0) + 1
-        fault = st.take_fault(path) or {}
-        key = self.headers.get("Idempotency-Key") if method == "POST" else None
-        try:
-            if fault.get("status") or fault.get("drop"):
-                time.sleep(float(fault.get("delay_ms") or 0) / 1000.0)
-                if fault.get("drop"):
-                    raise Dropped()
-                status = int(fault["status"])
-                hdrs = []
-                if fault.get("retry_after") is not None:
-                    hdrs.append(("Retry-After", fault["retry_after"]))
-                err = fault.get("body")
-                if err is None and status == 429:
-                    err = error_body("RATE_LIMITED", "Rate limit exceeded. Please slow down and try again.")
-                elif err is None and status == 503:
-                    err = error_body("SERVICE.UNAVAILABLE",
-                                     "The service is temporarily unavailable (injected fault 503).")
-                elif err is None and status >= 500:
-                    err = error_body("INTERNAL_SERVER_ERROR",
-                                     "An unexpected error occurred (injected fault %d)." % status)
-                elif err is None:
-                    err = error_body("INJECTED.FAULT", "Injected fault %d." % status)
-                self.answer(status, encode(err), hdrs, key, note="fault")
-                return
-            code = self.authorized()
-            if code is not None:
-                with st.lock:
-                    st.unauthorized += 1
-                msg = ("Unauthorized. Please check credentials and try again." if code == "APIKEY.REQUIRED"
-                       else "This API key is not valid or no longer active.")
-                self.answer(401, encode(error_body(code, msg)),
-                            [("WWW-Authenticate", 'Basic realm="EasyPost"')], key)
-                return
-            self.handle_api(path, query, body, key, fault)
-        except Dropped:
-            self.server.log("%s %s -> (connection dropped)" % (method, path) if self.server.verbose else None)
-            self.drop()
+    def unauthorized(self):
+        code = self.auth_code()
+        if code is None:
+            return None
+        msg = ("Unauthorized. Please check credentials and try again." if code == "APIKEY.REQUIRED"
+               else "This API key is not valid or no longer active.")
+        return error_body(code, msg), [("WWW-Authenticate", 'Basic realm="EasyPost"')]
 
-    def handle_api(self, path, query, body, key, fault):
-        st = self.server.state
-        method = self.command
-        for m, rx, fn in API:
-            match = rx.match(path)
-            if match and m == method:
-                break
-        else:
-            self.answer(404, encode(error_body(
-                "NOT_FOUND", "The requested resource could not be found (%s %s)." % (method, path))), [], key)
-            return
+    def not_found_body(self, method, path):
+        return error_body("NOT_FOUND", "The requested resource could not be found (%s %s)." % (method, path))
+
+    def parse(self, method, fn, match, query, body):
         params = {}
         fp_body = b""
         if method == "POST":
             ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                raise bad_request("The body must be JSON (Content-Type: application/json).")
             try:
-                if ctype != "application/json":
-                    raise bad_request("The body must be JSON (Content-Type: application/json).")
-                try:
-                    params = json.loads(body.decode("utf-8")) if body.strip() else {}
-                except (UnicodeDecodeError, ValueError):
-                    raise bad_request("The body is not valid JSON.")
-                if not isinstance(params, dict):
-                    raise bad_request("The body must be a JSON object.")
-            except ApiError as e:
-                self.answer(e.status, encode(e.body), [], key)
-                return
+                params = json.loads(body.decode("utf-8")) if body.strip() else {}
+            except (UnicodeDecodeError, ValueError):
+                raise bad_request("The body is not valid JSON.")
+            if not isinstance(params, dict):
+                raise bad_request("The body must be a JSON object.")
             fp_body = json.dumps(params, sort_keys=True, separators=(",", ":"))
         args = match.groups() if fn is not ep_trackers else (query,)
-        rec = replay = None
-        if key is not None:
-            if not 1 <= len(key) <= 255:
-                self.answer(400, encode(error_body(
-                    "IDEMPOTENCY.KEY_INVALID", "Idempotency-Key must be between 1 and 255 characters long.")),
-                    [], None)
-                return
-            fp = (method, path, fp_body)
-            with st.lock:
-                old = st.keys.get(key)
-                if old is None:
-                    rec = st.keys[key] = {"fp": fp, "done": False}
-            if old is not None:
-                if old["fp"] != fp:
-                    self.answer(400, encode(error_body(
-                        "IDEMPOTENCY.MISMATCH",
-                        "Keys for idempotent requests can only be used with the same method, path and "
-                        "body they were first used with. Use another key for another request.")), [], key)
-                    return
-                if not old["done"]:
-                    self.answer(409, encode(error_body(
-                        "IDEMPOTENCY.IN_PROGRESS",
-                        "Another request with this Idempotency-Key is still in progress. "
-                        "Try again later.")), [], key)
-                    return
-                replay = old
-        if fault.get("delay_ms"):
-            time.sleep(float(fault["delay_ms"]) / 1000.0)
-        if fault.get("process") is False:
-            if rec is not None:
-                with st.lock:
-                    st.keys.pop(key, None)
-            raise Dropped()
-        if replay is not None:
-            with st.lock:
-                st.replayed += 1
-            status, out = replay["status"], replay["body"]
-            hdrs = [("X-Ep-Request-Uuid", self.server.request_id()),
-                    ("Original-Request", replay["request_id"]),
-                    ("Idempotent-Replayed", "true")]
-            note = "replayed"
-        else:
-            store = True
-            try:
-                with st.lock:
-                    status, o = fn(st, params, *args)
-            except ApiError as e:
-                status, o, store = e.status, e.body, e.store
-            except Exception:
-                self.server.log(traceback.format_exc())
-                status, store = 500, False
-                o = error_body("INTERNAL_SERVER_ERROR", "An unexpected error occurred.")
-            out = encode(o)
-            rid = self.server.request_id()
-            hdrs = [("X-Ep-Request-Uuid", rid)]
-            if rec is not None:
-                with st.lock:
-                    if store and status < 500:
-                        rec.update(done=True, status=status, body=out, request_id=rid)
-                    else:
-                        st.keys.pop(key, None)
-            note = ""
-        if fault.get("commit_then_drop"):
-            raise Dropped()
-        self.answer(status, out, hdrs, key, note)
+        return params, fp_body, args
 
-    def answer(self, status, body, hdrs, key, note="", ctype="application/json; charset=utf-8"):
-        hdrs = list(hdrs)
-        if not any(k == "X-Ep-Request-Uuid" for k, _ in hdrs):
-            hdrs.append(("X-Ep-Request-Uuid", self.server.request_id()))
-        if key is not None:
-            hdrs.append(("Idempotency-Key", key))
-        if self.server.verbose:
-            self.server.log("%s %s -> %d%s%s" % (self.command, urlsplit(self.path).path, status,
-                                                 " key=%s" % key if key is not None else "",
-                                                 " " + note if note else ""))
-        self.send(status, body, hdrs, ctype)
+    def key_invalid_body(self):
+        return error_body("IDEMPOTENCY.KEY_INVALID", "Idempotency-Key must be between 1 and 255 characters long.")
+
+    def key_mismatch_body(self, key):
+        return error_body(
+            "IDEMPOTENCY.MISMATCH",
+            "Keys for idempotent requests can only be used with the same method, path and "
+            "body they were first used with. Use another key for another request.")
+
+    def key_in_use(self, key):
+        return error_body(
+            "IDEMPOTENCY.IN_PROGRESS",
+            "Another request with this Idempotency-Key is still in progress. "
+            "Try again later."), []
+
+    def internal_error_body(self):
+        return error_body("INTERNAL_SERVER_ERROR", "An unexpected error occurred.")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def log(self, line):
-        if line is None:
-            return
-        key = self.key
-        for secret in (key, base64.b64encode((key + ":").encode()).decode()):
-            line = line.replace(secret, "[REDACTED]")
-        sys.stderr.write("fake_carrier: %s\n" % line.rstrip("\n"))
-        sys.stderr.flush()
-
-    def request_id(self):
-        with self.rid_lock:
-            self.rid += 1
-            return "fa4ec0de-0000-4000-8000-%012x" % self.rid
-
-    def handle_error(self, request, client_address):
-        # Clients that time out or hang up are the point of this server.
-        if self.verbose:
-            self.log("connection error: %s" % sys.exc_info()[1])
-
-
-def write_atomic(path, text):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+class Server(fakehttp.Server):
+    NAME = "fake_carrier"
+    RID_FORMAT = "fa4ec0de-0000-4000-8000-%012x"
 
 
 def main():
-    ap = argparse.ArgumentParser(description="fake shipping aggregator (EasyPost-shaped) for shop tests")
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--key-env", required=True, help="environment variable holding the API key")
-    ap.add_argument("--pid-file")
-    ap.add_argument("--now", type=int, help="fixed clock, epoch seconds (created_at, tracking datetimes)")
-    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    a = ap.parse_args()
-    key = os.environ.get(a.key_env, "")
-    if not key:
-        sys.stderr.write("fake_carrier: environment variable %s is unset or empty\n" % a.key_env)
-        sys.exit(2)
-
-    srv = Server(("127.0.0.1", 0), Handler)
-    srv.verbose = a.verbose
-    srv.key = key
-    srv.rid = 0
-    srv.rid_lock = threading.Lock()
-    port = srv.server_address[1]
-    srv.state = State(a.now, "http://127.0.0.1:%d" % port)
-    if a.pid_file:
-        write_atomic(a.pid_file, "%d\n" % os.getpid())
-    if a.verbose:
-        srv.log("listening on 127.0.0.1:%d (key from $%s)" % (port, a.key_env))
-    write_atomic(a.port_file, "%d\n" % port)
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
+    fakehttp.main(Server, Handler, lambda now, port: State(now, "http://127.0.0.1:%d" % port),
+                  "fake shipping aggregator (EasyPost-shaped) for shop tests",
+                  "environment variable holding the API key",
+                  "fixed clock, epoch seconds (created_at, tracking datetimes)")
 
 
 if __name__ == "__main__":

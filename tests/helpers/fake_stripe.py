@@ -66,20 +66,15 @@ Control endpoints (no auth; never counted, never consume a fault):
                       amount_received, amount_refunded, currency, metadata,
                       captures, refunds: [re_...]}]}
 """
-import argparse
-import base64
-import hmac
-import json
 import os
-import random
 import re
 import string
 import sys
-import threading
 import time
-import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakehttp  # noqa: E402
+from urllib.parse import parse_qsl  # noqa: E402
 
 API_VERSION = "2024-06-20"
 
@@ -281,47 +276,20 @@ def obj(id_, kind, **fields):
     return out
 
 
-class State:
-    def __init__(self, now):
-        self.lock = threading.Lock()
-        self.fixed_now = now
-        self.seq = 0          # ids stay unique across resets
-        self.rng = random.Random()
-        self.reset()
+class State(fakehttp.State):
+    executed_names = ("payment_intents", "declines", "confirms", "captures", "cancels", "refunds")
 
     def reset(self):
-        self.faults = []
-        self.requests = {}
-        self.executed = {"payment_intents": 0, "declines": 0, "confirms": 0,
-                         "captures": 0, "cancels": 0, "refunds": 0}
-        self.replayed = 0
-        self.faults_applied = 0
-        self.unauthorized = 0
-        self.keys = {}
+        super().reset()
         self.intents = {}     # id -> dict (insertion order = creation order)
         self.charges = {}
         self.refunds = {}
         self.txns = []        # balance transactions, oldest first
 
-    def now(self):
-        return self.fixed_now if self.fixed_now is not None else int(time.time())
-
     def new_id(self, prefix):
         self.seq += 1
         tail = "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(14))
         return "%s_3Fk%06d%s" % (prefix, self.seq, tail)
-
-    def take_fault(self, path):
-        with self.lock:
-            for f in self.faults:
-                if f.get("path") is not None and f["path"] not in path:
-                    continue
-                f["left"] -= 1
-                if f["left"] <= 0:
-                    self.faults.remove(f)
-                self.faults_applied += 1
-                return f
-        return None
 
     # -- views
 
@@ -706,341 +674,104 @@ def endpoint_name(method, path):
     return "%s %s" % (method, "/".join(parts))
 
 
-def encode(o):
-    return (json.dumps(o, indent=2) + "\n").encode()
-
-
 # -- HTTP --------------------------------------------------------------------
 
-class Dropped(Exception):
-    """Close the connection without an answer."""
-
-
-FAULT_KEYS = {"status", "retry_after", "delay_ms", "process", "commit_then_drop", "drop",
-              "count", "path", "body"}
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakehttp.Handler):
     server_version = "fake_stripe/1"
+    CTYPE = "application/json"
+    REQUEST_ID_HEADER = "Request-Id"
+    EXTRA_HEADERS = (("Stripe-Version", API_VERSION),)
+    ERROR = StripeError
+    API = API
 
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            self.server.log(fmt % args)
-
-    def log_request(self, code="-", size="-"):
-        pass  # answer() logs one line per API request
-
-    def do_GET(self):
-        self.dispatch()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
-    def send(self, status, body, headers=(), ctype="application/json"):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            self.send_header(k, str(v))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def drop(self):
-        self.close_connection = True
-
-    def dispatch(self):
-        body = self.read_body()
-        url = urlsplit(self.path)
-        if url.path.startswith("/_"):
-            self.control(url.path, body)
-        else:
-            self.api(url.path, url.query, body)
+    def endpoint_name(self, method, path):
+        return endpoint_name(method, path)
 
     # -- control
 
-    def control(self, path, body):
-        st = self.server.state
-        if path == "/_fault" and self.command == "POST":
-            try:
-                spec = json.loads(body or b"{}")
-                specs = spec if isinstance(spec, list) else [spec]
-                for s in specs:
-                    if not isinstance(s, dict) or set(s) - FAULT_KEYS:
-                        raise ValueError("fault keys are %s" % ", ".join(sorted(FAULT_KEYS)))
-                    if not any(s.get(k) for k in ("status", "delay_ms", "commit_then_drop", "drop")):
-                        raise ValueError("a fault needs status, delay_ms, commit_then_drop or drop")
-                    if s.get("status") is not None and not 400 <= int(s["status"]) <= 599:
-                        raise ValueError("status must be 400..599")
-                    if int(s.get("count", 1)) < 1:
-                        raise ValueError("count must be at least 1")
-            except (ValueError, TypeError) as e:
-                self.send(400, encode({"error": {"type": "invalid_request_error", "message": str(e)}}))
-                return
-            with st.lock:
-                for s in specs:
-                    s = dict(s)
-                    s["left"] = int(s.get("count", 1))
-                    st.faults.append(s)
-                pending = len(st.faults)
-            self.send(200, encode({"ok": True, "pending": pending}))
-        elif path == "/_report.csv" and self.command == "GET":
+    def control_error(self, status, message):
+        return {"error": {"type": "invalid_request_error", "message": message}}
+
+    def control_extra(self, path, body):
+        if path == "/_report.csv" and self.command == "GET":
+            st = self.server.state
             with st.lock:
                 text = report_csv(st)
             self.send(200, text.encode(), ctype="text/csv")
-        elif path == "/_reset" and self.command == "POST":
-            with st.lock:
-                st.reset()
-            self.send(200, encode({"ok": True}))
-        elif path == "/_stats" and self.command == "GET":
-            with st.lock:
-                out = {
-                    "requests": dict(sorted(st.requests.items())),
-                    "executed": dict(st.executed),
-                    "replayed": st.replayed,
-                    "faults_applied": st.faults_applied,
-                    "unauthorized": st.unauthorized,
-                    "idempotency_keys": sum(1 for r in st.keys.values() if r["done"]),
-                    "faults_pending": len(st.faults),
-                    "payment_intents": [
-                        {"id": pi["id"], "status": pi["status"], "amount": pi["amount"],
-                         "amount_capturable": pi["amount_capturable"],
-                         "amount_received": pi["amount_received"],
-                         "amount_refunded": st.refunded(pi), "currency": pi["currency"],
-                         "metadata": dict(pi["metadata"]), "captures": pi["captures"],
-                         "refunds": list(pi["refunds"])}
-                        for pi in st.intents.values()],
-                }
-            self.send(200, encode(out))
-        else:
-            self.send(404, encode({"error": {"type": "invalid_request_error",
-                                             "message": "no control route %s %s" % (self.command, path)}}))
+            return True
+        return False
+
+    def stats_extra(self, st):
+        return {"payment_intents": [
+            {"id": pi["id"], "status": pi["status"], "amount": pi["amount"],
+             "amount_capturable": pi["amount_capturable"],
+             "amount_received": pi["amount_received"],
+             "amount_refunded": st.refunded(pi), "currency": pi["currency"],
+             "metadata": dict(pi["metadata"]), "captures": pi["captures"],
+             "refunds": list(pi["refunds"])}
+            for pi in st.intents.values()]}
 
     # -- API
 
-    def authorized(self):
-        want = self.server.key.encode()
-        got = self.headers.get("Authorization", "")
-        scheme, _, cred = got.partition(" ")
-        cred = cred.strip()
-        if scheme.lower() == "basic":
-            try:
-                user = base64.b64decode(cred, validate=True).split(b":", 1)[0]
-            except ValueError:
-                return False
-        elif scheme.lower() == "bearer":
-            user = cred.encode("utf-8", "replace")
-        else:
-            return False
-        return hmac.compare_digest(user, want)
+    def fault_body(self, status):
+        if status == 429:
+            return {"error": {"type": "invalid_request_error", "code": "rate_limit",
+                              "message": "Too many requests hit the API too quickly."}}
+        return {"error": {"type": "api_error",
+                          "message": "An unknown error occurred (injected fault %d)." % status}}
 
-    def api(self, path, query, body):
-        st = self.server.state
-        method = self.command
-        with st.lock:
-            name = endpoint_name(method, path)
-            st.requests[name] = st.requests.get(name, 0) + 1
-        fault = st.take_fault(path) or {}
-        key = self.headers.get("Idempotency-Key") if method == "POST" else None
-        try:
-            if fault.get("status") or fault.get("drop"):
-                time.sleep(float(fault.get("delay_ms") or 0) / 1000.0)
-                if fault.get("drop"):
-                    raise Dropped()
-                status = int(fault["status"])
-                hdrs = []
-                if fault.get("retry_after") is not None:
-                    hdrs.append(("Retry-After", fault["retry_after"]))
-                err = fault.get("body")
-                if err is None and status == 429:
-                    err = {"error": {"type": "invalid_request_error", "code": "rate_limit",
-                                     "message": "Too many requests hit the API too quickly."}}
-                elif err is None:
-                    err = {"error": {"type": "api_error",
-                                     "message": "An unknown error occurred (injected fault %d)." % status}}
-                self.answer(status, encode(err), hdrs, key, note="fault")
-                return
-            if not self.authorized():
-                with st.lock:
-                    st.unauthorized += 1
-                self.answer(401, encode({"error": {"type": "invalid_request_error",
-                                                   "message": "Invalid API Key provided"}}),
-                            [("WWW-Authenticate", 'Basic realm="Stripe"')], key)
-                return
-            self.handle_api(path, query, body, key, fault)
-        except Dropped:
-            self.server.log("%s %s -> (connection dropped)" % (method, path) if self.server.verbose else None)
-            self.drop()
+    def unauthorized(self):
+        _, user = fakehttp.auth_user(self.headers.get("Authorization", ""))
+        if user is not None and self.key_matches(user):
+            return None
+        return ({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}},
+                [("WWW-Authenticate", 'Basic realm="Stripe"')])
 
-    def handle_api(self, path, query, body, key, fault):
-        st = self.server.state
-        method = self.command
-        for m, rx, fn in API:
-            match = rx.match(path)
-            if match and m == method:
-                break
-        else:
-            self.answer(404, encode({"error": {
-                "type": "invalid_request_error",
-                "message": "Unrecognized request URL (%s: %s)." % (method, path)}}), [], key)
-            return
+    def not_found_body(self, method, path):
+        return {"error": {"type": "invalid_request_error",
+                          "message": "Unrecognized request URL (%s: %s)." % (method, path)}}
+
+    def parse(self, method, fn, match, query, body):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if method == "POST" and body and ctype != "application/x-www-form-urlencoded":
-            self.answer(400, encode(param_error(
-                None, "Invalid request: the body must be application/x-www-form-urlencoded.").body), [], key)
-            return
-        try:
-            params, pairs = parse_form(body if method == "POST" else query.encode())
-        except StripeError as e:
-            self.answer(e.status, encode(e.body), [], key)
-            return
-        rec = replay = None
-        if key is not None:
-            if not 1 <= len(key) <= 255:
-                self.answer(400, encode(param_error(
-                    None, "Idempotency-Key must be between 1 and 255 characters long.",
-                    "idempotency_key_invalid").body), [], None)
-                return
-            fp = (method, path, tuple(sorted(pairs)))
-            with st.lock:
-                old = st.keys.get(key)
-                if old is None:
-                    rec = st.keys[key] = {"fp": fp, "done": False}
-            if old is not None:
-                if old["fp"] != fp:
-                    self.answer(400, encode({"error": {
-                        "type": "idempotency_error",
-                        "message": "Keys for idempotent requests can only be used with the same "
-                                   "parameters they were first used with. Try using a key other "
-                                   "than '%s' if you meant to execute a different request." % key}}),
-                        [], key)
-                    return
-                if not old["done"]:
-                    self.answer(409, encode({"error": {
-                        "type": "invalid_request_error", "code": "idempotency_key_in_use",
-                        "message": "There is currently another in-progress request using this "
-                                   "Idempotent Key (that probably means you submitted twice, and "
-                                   "the other request is still going through): %s. Please try "
-                                   "again later." % key}}),
-                        [("Stripe-Should-Retry", "true")], key)
-                    return
-                replay = old
-        if fault.get("delay_ms"):
-            time.sleep(float(fault["delay_ms"]) / 1000.0)
-        if fault.get("process") is False:
-            if rec is not None:
-                with st.lock:
-                    st.keys.pop(key, None)
-            raise Dropped()
-        if replay is not None:
-            with st.lock:
-                st.replayed += 1
-            status, out = replay["status"], replay["body"]
-            hdrs = [("Request-Id", self.server.request_id()),
-                    ("Original-Request", replay["request_id"]),
-                    ("Idempotent-Replayed", "true")]
-            note = "replayed"
-        else:
-            store = True
-            try:
-                with st.lock:
-                    status, o = fn(st, params, *match.groups())
-            except StripeError as e:
-                status, o, store = e.status, e.body, e.store
-            except Exception:
-                self.server.log(traceback.format_exc())
-                status, store = 500, False
-                o = {"error": {"type": "api_error", "message": "An unknown error occurred."}}
-            out = encode(o)
-            rid = self.server.request_id()
-            hdrs = [("Request-Id", rid)]
-            if rec is not None:
-                with st.lock:
-                    if store and status < 500:
-                        rec.update(done=True, status=status, body=out, request_id=rid)
-                    else:
-                        st.keys.pop(key, None)
-            note = ""
-        if fault.get("commit_then_drop"):
-            raise Dropped()
-        self.answer(status, out, hdrs, key, note)
+            raise param_error(None, "Invalid request: the body must be application/x-www-form-urlencoded.")
+        params, pairs = parse_form(body if method == "POST" else query.encode())
+        return params, tuple(sorted(pairs)), match.groups()
 
-    def answer(self, status, body, hdrs, key, note=""):
-        hdrs = list(hdrs)
-        if not any(k == "Request-Id" for k, _ in hdrs):
-            hdrs.append(("Request-Id", self.server.request_id()))
-        hdrs.append(("Stripe-Version", API_VERSION))
-        if key is not None:
-            hdrs.append(("Idempotency-Key", key))
-        if self.server.verbose:
-            self.server.log("%s %s -> %d%s%s" % (self.command, urlsplit(self.path).path, status,
-                                                 " key=%s" % key if key is not None else "",
-                                                 " " + note if note else ""))
-        self.send(status, body, hdrs)
+    def key_invalid_body(self):
+        return param_error(None, "Idempotency-Key must be between 1 and 255 characters long.",
+                           "idempotency_key_invalid").body
+
+    def key_mismatch_body(self, key):
+        return {"error": {
+            "type": "idempotency_error",
+            "message": "Keys for idempotent requests can only be used with the same "
+                       "parameters they were first used with. Try using a key other "
+                       "than '%s' if you meant to execute a different request." % key}}
+
+    def key_in_use(self, key):
+        return ({"error": {
+            "type": "invalid_request_error", "code": "idempotency_key_in_use",
+            "message": "There is currently another in-progress request using this "
+                       "Idempotent Key (that probably means you submitted twice, and "
+                       "the other request is still going through): %s. Please try "
+                       "again later." % key}},
+                [("Stripe-Should-Retry", "true")])
+
+    def internal_error_body(self):
+        return {"error": {"type": "api_error", "message": "An unknown error occurred."}}
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def log(self, line):
-        if line is None:
-            return
-        key = self.key
-        for secret in (key, base64.b64encode((key + ":").encode()).decode()):
-            line = line.replace(secret, "[REDACTED]")
-        sys.stderr.write("fake_stripe: %s\n" % line.rstrip("\n"))
-        sys.stderr.flush()
-
-    def request_id(self):
-        with self.rid_lock:
-            self.rid += 1
-            return "req_fake%010d" % self.rid
-
-    def handle_error(self, request, client_address):
-        # Clients that time out or hang up are the point of this server.
-        if self.verbose:
-            self.log("connection error: %s" % sys.exc_info()[1])
-
-
-def write_atomic(path, text):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+class Server(fakehttp.Server):
+    NAME = "fake_stripe"
+    RID_FORMAT = "req_fake%010d"
 
 
 def main():
-    ap = argparse.ArgumentParser(description="fake Stripe (PaymentIntents) for shop tests")
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--key-env", required=True, help="environment variable holding the secret key")
-    ap.add_argument("--pid-file")
-    ap.add_argument("--now", type=int, help="fixed 'created' epoch seconds")
-    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    a = ap.parse_args()
-    key = os.environ.get(a.key_env, "")
-    if not key:
-        sys.stderr.write("fake_stripe: environment variable %s is unset or empty\n" % a.key_env)
-        sys.exit(2)
-
-    srv = Server(("127.0.0.1", 0), Handler)
-    srv.verbose = a.verbose
-    srv.key = key
-    srv.rid = 0
-    srv.rid_lock = threading.Lock()
-    srv.state = State(a.now)
-    if a.pid_file:
-        write_atomic(a.pid_file, "%d\n" % os.getpid())
-    port = srv.server_address[1]
-    if a.verbose:
-        srv.log("listening on 127.0.0.1:%d (key from $%s)" % (port, a.key_env))
-    write_atomic(a.port_file, "%d\n" % port)
-    try:
-        srv.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
+    fakehttp.main(Server, Handler, lambda now, port: State(now),
+                  "fake Stripe (PaymentIntents) for shop tests",
+                  "environment variable holding the secret key",
+                  "fixed 'created' epoch seconds")
 
 
 if __name__ == "__main__":
