@@ -8,13 +8,6 @@
 #include "base/jsonl.h"
 #include "cart.h"
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 static int qty_arg(shop *s, const char *v, int64_t *q)
 {
 	if (!(*v >= '0' && *v <= '9') || parse_i64(v, q))
@@ -29,7 +22,7 @@ static int cmd_add(void *ctx, cli_args *a)
 	if (a->argc >= 2 && strcmp(a->argv[1], "-")) {
 		if (a->argc == 3 && qty_arg(s, a->argv[2], &q))
 			return s->err.code;
-		return cart_add(s, a->argv[0], a->argv[1], q, out, NULL);
+		return cart_add(s, a->argv[0], a->argv[1], q, shop_out, NULL);
 	}
 	/* Records on stdin, e.g. from shop-search or shop-catalog: each one's
 	 * sku, and qty when it has one; all or nothing. */
@@ -63,7 +56,7 @@ static int cmd_add(void *ctx, cli_args *a)
 		lines[n++] = jsonl_lineno(r);
 	}
 	jsonl_reader_free(r);
-	int rc = s->err.code ? s->err.code : cart_add_many(s, a->argv[0], skus, qtys, n, shop_line_label, lines, out, NULL);
+	int rc = s->err.code ? s->err.code : cart_add_many(s, a->argv[0], skus, qtys, n, shop_line_label, lines, shop_out, NULL);
 	jv_free(recs);
 	free(skus);
 	free(qtys);
@@ -77,27 +70,27 @@ static int cmd_set(void *ctx, cli_args *a)
 	int64_t q;
 	if (qty_arg(s, a->argv[2], &q))
 		return s->err.code;
-	return cart_set(s, a->argv[0], a->argv[1], q, out, NULL);
+	return cart_set(s, a->argv[0], a->argv[1], q, shop_out, NULL);
 }
 
 static int cmd_rm(void *ctx, cli_args *a)
 {
-	return cart_rm(ctx, a->argv[0], a->argv[1], out, NULL);
+	return cart_rm(ctx, a->argv[0], a->argv[1], shop_out, NULL);
 }
 
 static int cmd_show(void *ctx, cli_args *a)
 {
-	return cart_show(ctx, a->argv[0], out, NULL);
+	return cart_show(ctx, a->argv[0], shop_out, NULL);
 }
 
 static int cmd_clear(void *ctx, cli_args *a)
 {
-	return cart_clear(ctx, a->argv[0], out, NULL);
+	return cart_clear(ctx, a->argv[0], shop_out, NULL);
 }
 
 static int cmd_merge(void *ctx, cli_args *a)
 {
-	return cart_merge(ctx, a->argv[0], a->argv[1], out, NULL);
+	return cart_merge(ctx, a->argv[0], a->argv[1], shop_out, NULL);
 }
 
 static int cmd_expire(void *ctx, cli_args *a)
@@ -109,7 +102,7 @@ static int cmd_expire(void *ctx, cli_args *a)
 		return err_set(&s->err, SHOP_USAGE, "expire: --older-than D is required (e.g. 30d)");
 	if (clock_parse_duration(d, &ms) || ms <= 0)
 		return err_set(&s->err, SHOP_USAGE, "--older-than: '%s' is not a duration such as 30d", d);
-	return cart_expire(s, ms, out, NULL);
+	return cart_expire(s, ms, shop_out, NULL);
 }
 
 static int cmd_address_add(void *ctx, cli_args *a)
@@ -117,12 +110,12 @@ static int cmd_address_add(void *ctx, cli_args *a)
 	address_in in = {cli_get(a, "name"),   cli_get(a, "line1"),   cli_get(a, "line2"),
 	                 cli_get(a, "city"),   cli_get(a, "region"),  cli_get(a, "postal"),
 	                 cli_get(a, "country"), cli_get(a, "email"), cli_get(a, "phone")};
-	return address_add(ctx, a->argv[0], &in, out, NULL);
+	return address_add(ctx, a->argv[0], &in, shop_out, NULL);
 }
 
 static int cmd_address_ls(void *ctx, cli_args *a)
 {
-	return address_ls(ctx, a->argv[0], out, NULL);
+	return address_ls(ctx, a->argv[0], shop_out, NULL);
 }
 
 static int cmd_promo_add(void *ctx, cli_args *a)
@@ -137,7 +130,7 @@ static int cmd_promo_add(void *ctx, cli_args *a)
 	if (rc)
 		jv_free(all);
 	else
-		rc = promo_add_all(s, all, shop_line_label, lines, out, NULL);
+		rc = promo_add_all(s, all, shop_line_label, lines, shop_out, NULL);
 	free(lines);
 	return rc;
 }
@@ -145,12 +138,12 @@ static int cmd_promo_add(void *ctx, cli_args *a)
 static int cmd_promo_ls(void *ctx, cli_args *a)
 {
 	(void)a;
-	return promo_ls(ctx, out, NULL);
+	return promo_ls(ctx, shop_out, NULL);
 }
 
 static int cmd_promo_rm(void *ctx, cli_args *a)
 {
-	return promo_rm(ctx, a->argv[0], out, NULL);
+	return promo_rm(ctx, a->argv[0], shop_out, NULL);
 }
 
 static void codes(cli_args *a, quote_opts *o, const char **list, size_t max)
@@ -167,7 +160,7 @@ static int cmd_quote(void *ctx, cli_args *a)
 	const char *list[64];
 	quote_opts o = {a->argv[0], cli_get(a, "customer"), cli_get(a, "address"), NULL, 0, cli_has(a, "explain"), NULL};
 	codes(a, &o, list, 64);
-	return cart_quote(ctx, &o, out, NULL);
+	return cart_quote(ctx, &o, shop_out, NULL);
 }
 
 static int cmd_checkout(void *ctx, cli_args *a)
@@ -178,7 +171,7 @@ static int cmd_checkout(void *ctx, cli_args *a)
 	if (!o.customer || !o.address || !o.payment)
 		return err_set(&s->err, SHOP_USAGE, "checkout: --customer C, --address ID and --payment METHOD are required");
 	codes(a, &o, list, 64);
-	return cart_checkout(s, &o, out, NULL);
+	return cart_checkout(s, &o, shop_out, NULL);
 }
 
 static const cli_opt expire_opts[] = {

@@ -11,13 +11,6 @@
 static const char *const stock_cols[] = {"sku", "warehouse", "on_hand", "reserved", "available", "version", NULL};
 static const char *const res_cols[] = {"order_id", "sku", "warehouse", "qty", "state", "expires_at", "id", NULL};
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 /* A quantity operand: digits only (a sign where allowed), within limits. */
 static int qty_arg(shop *s, const char *what, const char *v, int signed_ok, int64_t *q)
 {
@@ -38,7 +31,7 @@ static int cmd_set(void *ctx, cli_args *a)
 		return s->err.code;
 	const char *actor = cli_get(a, "actor");
 	jsonl_out_columns(stock_cols);
-	return inv_set(s, a->argv[0], a->argv[1], q, actor ? actor : "operator", out, NULL);
+	return inv_set(s, a->argv[0], a->argv[1], q, actor ? actor : "operator", shop_out, NULL);
 }
 
 /* An adjustment record: {sku, warehouse, delta, reason, actor?}. Strings
@@ -87,7 +80,7 @@ static int cmd_adjust(void *ctx, cli_args *a)
 			return s->err.code;
 		if (adj.delta == 0)
 			return err_set(&s->err, SHOP_DATAERR, "N: 0 is not a change");
-		return inv_adjust_all(s, &adj, 1, NULL, NULL, out, NULL);
+		return inv_adjust_all(s, &adj, 1, NULL, NULL, shop_out, NULL);
 	}
 	if (isatty(0))
 		return err_set(&s->err, SHOP_USAGE, "adjust: give SKU WAREHOUSE +-N, or adjustment records on stdin");
@@ -112,7 +105,7 @@ static int cmd_adjust(void *ctx, cli_args *a)
 		n++;
 	}
 	jsonl_reader_free(r);
-	int rc = s->err.code ? s->err.code : inv_adjust_all(s, adj, n, shop_line_label, lines, out, NULL);
+	int rc = s->err.code ? s->err.code : inv_adjust_all(s, adj, n, shop_line_label, lines, shop_out, NULL);
 	jv_free(recs);
 	free(adj);
 	free(lines);
@@ -122,7 +115,7 @@ static int cmd_adjust(void *ctx, cli_args *a)
 static int show_one(shop *s, const char *sku, void *arg)
 {
 	(void)arg;
-	return shop_report(s, inv_show(s, sku, out, NULL));
+	return shop_report(s, inv_show(s, sku, shop_out, NULL));
 }
 
 static int cmd_show(void *ctx, cli_args *a)
@@ -144,7 +137,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	const char *wh = cli_get(a, "warehouse");
 	jsonl_out_columns(stock_cols);
 	int rc = wh && !shop_warehouse(s, wh) ? err_set(&s->err, SHOP_NOTFOUND, "warehouse '%s': not in the config", wh)
-	                                      : inv_list(s, low, wh, where, out, NULL);
+	                                      : inv_list(s, low, wh, where, shop_out, NULL);
 	jqx_free(where);
 	return rc;
 }
@@ -226,7 +219,7 @@ static int cmd_reserve(void *ctx, cli_args *a)
 				jv_free(rec);
 				break;
 			}
-			int x = shop_report(s, inv_reserve(s, &o, out, NULL));
+			int x = shop_report(s, inv_reserve(s, &o, shop_out, NULL));
 			free(o.lines);
 			jv_free(rec);
 			if (x && !rc)
@@ -243,10 +236,10 @@ static int cmd_reserve(void *ctx, cli_args *a)
 		 * that is not there, the reservations it already has. */
 		if (!order)
 			return err_set(&s->err, SHOP_USAGE, "reserve: give order records on stdin, or --order ID");
-		int rc2 = inv_reserve_order(s, order, out, NULL);
+		int rc2 = inv_reserve_order(s, order, shop_out, NULL);
 		if (rc2 == SHOP_NOTFOUND) {
 			err_clear(&s->err);
-			return inv_reservations(s, order, out, NULL);
+			return inv_reservations(s, order, shop_out, NULL);
 		}
 		return rc2;
 	}
@@ -256,13 +249,13 @@ static int cmd_reserve(void *ctx, cli_args *a)
 static int release_one(shop *s, const char *order, void *arg)
 {
 	(void)arg;
-	return shop_report(s, inv_release(s, order, out, NULL));
+	return shop_report(s, inv_release(s, order, shop_out, NULL));
 }
 
 static int commit_one(shop *s, const char *order, void *arg)
 {
 	(void)arg;
-	return shop_report(s, inv_commit(s, order, out, NULL));
+	return shop_report(s, inv_commit(s, order, shop_out, NULL));
 }
 
 /* --order ID, else records on stdin. */
@@ -289,7 +282,7 @@ static int cmd_expire(void *ctx, cli_args *a)
 {
 	(void)a;
 	jsonl_out_columns(res_cols);
-	return inv_expire(ctx, out, NULL);
+	return inv_expire(ctx, shop_out, NULL);
 }
 
 static int cmd_ledger(void *ctx, cli_args *a)
@@ -298,13 +291,13 @@ static int cmd_ledger(void *ctx, cli_args *a)
 	static const char *const cols[] = {"seq", "at", "sku", "warehouse", "on_hand_delta", "reserved_delta",
 	                                   "reason", "actor", "ref", NULL};
 	jsonl_out_columns(cols);
-	return inv_ledger(s, a->argv[0], cli_get(a, "warehouse"), out, NULL);
+	return inv_ledger(s, a->argv[0], cli_get(a, "warehouse"), shop_out, NULL);
 }
 
 static int cmd_reconcile(void *ctx, cli_args *a)
 {
 	(void)a;
-	return inv_reconcile(ctx, out, NULL);
+	return inv_reconcile(ctx, shop_out, NULL);
 }
 
 static const cli_opt actor_opts[] = {

@@ -17,13 +17,6 @@ static const char *const event_cols[] = {"seq", "type", "subject", "at", "data",
 static const char *const trace_cols[] = {"at", "source", "what", "step", "sku", "warehouse", "qty", NULL};
 static const char *const consumer_cols[] = {"name", "acked", "updated_at", NULL};
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 /* --follow: each record reaches the reader as soon as it is read. */
 static int out_flush(void *arg, jv rec)
 {
@@ -36,7 +29,7 @@ static int out_flush(void *arg, jv rec)
 static int show_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return order_show(s, id, out, NULL);
+	return order_show(s, id, shop_out, NULL);
 }
 
 static int cmd_show(void *ctx, cli_args *a)
@@ -61,7 +54,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(order_cols);
-	int rc = order_list(s, &f, out, NULL);
+	int rc = order_list(s, &f, shop_out, NULL);
 	jqx_free(f.where);
 	return rc;
 }
@@ -69,7 +62,7 @@ static int cmd_list(void *ctx, cli_args *a)
 static int confirm_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return order_confirm(s, id, out, NULL);
+	return order_confirm(s, id, shop_out, NULL);
 }
 
 static int cmd_confirm(void *ctx, cli_args *a)
@@ -80,7 +73,7 @@ static int cmd_confirm(void *ctx, cli_args *a)
 
 static int cancel_one(shop *s, const char *id, void *arg)
 {
-	return order_cancel(s, id, arg, out, NULL);
+	return order_cancel(s, id, arg, shop_out, NULL);
 }
 
 static int cmd_cancel(void *ctx, cli_args *a)
@@ -100,7 +93,7 @@ typedef struct status_arg {
 static int status_one(shop *s, const char *id, void *arg)
 {
 	status_arg *sa = arg;
-	return order_set_status(s, id, sa->to, sa->reason, out, NULL);
+	return order_set_status(s, id, sa->to, sa->reason, shop_out, NULL);
 }
 
 static int cmd_set_status(void *ctx, cli_args *a)
@@ -151,7 +144,7 @@ static int cmd_events(void *ctx, cli_args *a)
 	if (follow && s->table)
 		return err_set(&s->err, SHOP_USAGE, "events: --follow never ends, so it cannot print a --table");
 	jsonl_out_columns(event_cols);
-	return order_events(s, after, consumer, follow, follow ? out_flush : out, NULL);
+	return order_events(s, after, consumer, follow, follow ? out_flush : shop_out, NULL);
 }
 
 static int cmd_ack(void *ctx, cli_args *a)
@@ -167,13 +160,13 @@ static int cmd_ack(void *ctx, cli_args *a)
 	if (!(*v >= '0' && *v <= '9') || parse_i64(v, &seq))
 		return err_set(&s->err, SHOP_USAGE, "ack: SEQ '%s' is not an event's seq (a whole number, 0 or more)", v);
 	jsonl_out_columns(consumer_cols);
-	return order_ack(s, consumer, seq, out, NULL);
+	return order_ack(s, consumer, seq, shop_out, NULL);
 }
 
 static int trace_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return order_trace(s, id, out, NULL);
+	return order_trace(s, id, shop_out, NULL);
 }
 
 static int cmd_trace(void *ctx, cli_args *a)

@@ -16,13 +16,6 @@ static const char *const pay_cols[] = {"order_id", "id", "status", "amount", "ca
 static const char *const settle_cols[] = {"at", "type", "payment_ref", "order_id", "amount", "currency", NULL};
 static const char *const disc_cols[] = {"problem", "order_id", "payment_id", "gateway_ref", "detail", NULL};
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 typedef struct pay_args {
 	cli_args *a;
 	const char *amount;
@@ -43,7 +36,7 @@ static int each_order(shop *s, cli_args *a, int (*fn)(shop *, const char *, void
 
 static int authorize_one(shop *s, const char *id, void *arg)
 {
-	return pay_authorize(s, id, cli_get(arg, "method"), out, NULL);
+	return pay_authorize(s, id, cli_get(arg, "method"), shop_out, NULL);
 }
 
 static int cmd_authorize(void *ctx, cli_args *a)
@@ -58,7 +51,7 @@ static int cmd_authorize(void *ctx, cli_args *a)
 
 static int capture_one(shop *s, const char *id, void *arg)
 {
-	return pay_capture(s, id, cli_get(arg, "amount"), out, NULL);
+	return pay_capture(s, id, cli_get(arg, "amount"), shop_out, NULL);
 }
 
 static int cmd_capture(void *ctx, cli_args *a)
@@ -70,7 +63,7 @@ static int cmd_capture(void *ctx, cli_args *a)
 static int void_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return pay_void(s, id, out, NULL);
+	return pay_void(s, id, shop_out, NULL);
 }
 
 static int cmd_void(void *ctx, cli_args *a)
@@ -81,7 +74,7 @@ static int cmd_void(void *ctx, cli_args *a)
 
 static int refund_one(shop *s, const char *id, void *arg)
 {
-	return pay_refund(s, id, cli_get(arg, "amount"), cli_get(arg, "rma"), out, NULL);
+	return pay_refund(s, id, cli_get(arg, "amount"), cli_get(arg, "rma"), shop_out, NULL);
 }
 
 static int cmd_refund(void *ctx, cli_args *a)
@@ -99,7 +92,7 @@ static int cmd_refund(void *ctx, cli_args *a)
 static int show_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return pay_show(s, id, out, NULL);
+	return pay_show(s, id, shop_out, NULL);
 }
 
 static int cmd_show(void *ctx, cli_args *a)
@@ -119,7 +112,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(pay_cols);
-	int rc = pay_list(s, &f, out, NULL);
+	int rc = pay_list(s, &f, shop_out, NULL);
 	jqx_free(f.where);
 	return rc;
 }
@@ -127,7 +120,7 @@ static int cmd_list(void *ctx, cli_args *a)
 static int cmd_settlement(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(settle_cols);
-	return pay_settlement(ctx, cli_get(a, "date"), out, NULL);
+	return pay_settlement(ctx, cli_get(a, "date"), shop_out, NULL);
 }
 
 static int cmd_reconcile(void *ctx, cli_args *a)
@@ -140,7 +133,7 @@ static int cmd_reconcile(void *ctx, cli_args *a)
 	if (!f)
 		return err_set(&s->err, errno == ENOENT ? SHOP_NOTFOUND : SHOP_IOERR, "%s: %s", path, strerror(errno));
 	jsonl_out_columns(disc_cols);
-	int rc = pay_reconcile(s, f, strcmp(path, "-") ? path : "stdin", cli_get(a, "date"), out, NULL);
+	int rc = pay_reconcile(s, f, strcmp(path, "-") ? path : "stdin", cli_get(a, "date"), shop_out, NULL);
 	if (f != stdin)
 		fclose(f);
 	return rc;

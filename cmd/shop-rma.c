@@ -11,13 +11,6 @@
 static const char *const rma_cols[] = {"id", "order_id", "status", "condition", "amount", "refunded", "currency",
                                        "reason", NULL};
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 /* A free text given as an option (--reason): 1 to 1000 bytes, no control
  * characters. */
 static int text_arg(shop *s, const char *opt, const char *v)
@@ -60,7 +53,7 @@ typedef struct open_arg {
 static int open_one(shop *s, const char *order, void *arg)
 {
 	open_arg *oa = arg;
-	return rma_open(s, order, oa->items, oa->n, oa->reason, out, NULL);
+	return rma_open(s, order, oa->items, oa->n, oa->reason, shop_out, NULL);
 }
 
 static int cmd_open(void *ctx, cli_args *a)
@@ -84,7 +77,7 @@ static int cmd_open(void *ctx, cli_args *a)
 		/* --order ID, else the order_id (or id) of records on stdin:
 		 * `shop-order show ID | shop-rma open --item ...`. */
 		const char *order = cli_get(a, "order");
-		rc = order ? rma_open(s, order, oa.items, oa.n, oa.reason, out, NULL)
+		rc = order ? rma_open(s, order, oa.items, oa.n, oa.reason, shop_out, NULL)
 		           : shop_each_id(s, a, 0, 0, "--order ID", "order_id", "id", open_one, &oa);
 	}
 	for (size_t i = 0; i < oa.n; i++)
@@ -104,7 +97,7 @@ static int each_rma(shop *s, cli_args *a, int (*fn)(shop *, const char *, void *
 static int approve_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return rma_approve(s, id, out, NULL);
+	return rma_approve(s, id, shop_out, NULL);
 }
 
 static int cmd_approve(void *ctx, cli_args *a)
@@ -114,7 +107,7 @@ static int cmd_approve(void *ctx, cli_args *a)
 
 static int reject_one(shop *s, const char *id, void *arg)
 {
-	return rma_reject(s, id, arg, out, NULL);
+	return rma_reject(s, id, arg, shop_out, NULL);
 }
 
 static int cmd_reject(void *ctx, cli_args *a)
@@ -128,7 +121,7 @@ static int cmd_reject(void *ctx, cli_args *a)
 
 static int receive_one(shop *s, const char *id, void *arg)
 {
-	return rma_receive(s, id, arg, out, NULL);
+	return rma_receive(s, id, arg, shop_out, NULL);
 }
 
 static int cmd_receive(void *ctx, cli_args *a)
@@ -145,7 +138,7 @@ static int cmd_receive(void *ctx, cli_args *a)
 static int refund_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return rma_refund(s, id, out, NULL);
+	return rma_refund(s, id, shop_out, NULL);
 }
 
 static int cmd_refund(void *ctx, cli_args *a)
@@ -156,7 +149,7 @@ static int cmd_refund(void *ctx, cli_args *a)
 static int close_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return rma_close(s, id, out, NULL);
+	return rma_close(s, id, shop_out, NULL);
 }
 
 static int cmd_close(void *ctx, cli_args *a)
@@ -167,7 +160,7 @@ static int cmd_close(void *ctx, cli_args *a)
 static int show_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return rma_show(s, id, out, NULL);
+	return rma_show(s, id, shop_out, NULL);
 }
 
 static int cmd_show(void *ctx, cli_args *a)
@@ -184,7 +177,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(rma_cols);
-	int rc = rma_list(s, &f, out, NULL);
+	int rc = rma_list(s, &f, shop_out, NULL);
 	jqx_free(f.where);
 	return rc;
 }

@@ -11,20 +11,13 @@ static const char *const saga_cols[] = {"id", "name", "order_id", "state", "step
 static const char *const log_cols[] = {"seq", "at", "type", "step", "phase", "attempt", "exit", "state", "reason",
                                       NULL};
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 typedef struct run_arg {
 	const char *name;
 } run_arg;
 
 static int run_one(shop *s, const char *id, void *arg)
 {
-	return saga_run(s, ((run_arg *)arg)->name, id, jv_null(), out, NULL);
+	return saga_run(s, ((run_arg *)arg)->name, id, jv_null(), shop_out, NULL);
 }
 
 /* run NAME [--order ID]: one saga; or, with records on stdin, one saga per
@@ -38,7 +31,7 @@ static int cmd_run(void *ctx, cli_args *a)
 	if (order && a->argc > 1)
 		return err_set(&s->err, SHOP_USAGE, "run: give --order ID or order ids as operands, not both");
 	if (order)
-		return saga_run(s, ra.name, order, jv_null(), out, NULL);
+		return saga_run(s, ra.name, order, jv_null(), shop_out, NULL);
 	if (a->argc > 1 && !(a->argc == 2 && !strcmp(a->argv[1], "-")))
 		return shop_each_id(s, a, 1, a->argc, "order ID", "order_id", "id", run_one, &ra);
 	/* Each record whole: the saga sees it as .input; its id is the field
@@ -63,7 +56,7 @@ static int cmd_run(void *ctx, cli_args *a)
 			break;
 		}
 		char *idc = xstrdup(id);
-		int x = shop_report(s, saga_run(s, ra.name, idc, rec, out, NULL));
+		int x = shop_report(s, saga_run(s, ra.name, idc, rec, shop_out, NULL));
 		free(idc);
 		if (x && !rc)
 			rc = x;
@@ -79,7 +72,7 @@ static int cmd_run(void *ctx, cli_args *a)
 static int resume_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return saga_resume(s, id, out, NULL);
+	return saga_resume(s, id, shop_out, NULL);
 }
 
 static int cmd_resume(void *ctx, cli_args *a)
@@ -92,13 +85,13 @@ static int cmd_recover(void *ctx, cli_args *a)
 {
 	(void)a;
 	jsonl_out_columns(saga_cols);
-	return saga_recover(ctx, out, NULL);
+	return saga_recover(ctx, shop_out, NULL);
 }
 
 static int status_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return saga_status(s, id, out, NULL);
+	return saga_status(s, id, shop_out, NULL);
 }
 
 static int cmd_status(void *ctx, cli_args *a)
@@ -110,19 +103,19 @@ static int cmd_status(void *ctx, cli_args *a)
 static int cmd_list(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(saga_cols);
-	return saga_list(ctx, cli_has(a, "incomplete"), out, NULL);
+	return saga_list(ctx, cli_has(a, "incomplete"), shop_out, NULL);
 }
 
 static int cmd_log(void *ctx, cli_args *a)
 {
 	jsonl_out_columns(log_cols);
-	return saga_log(ctx, a->argv[0], out, NULL);
+	return saga_log(ctx, a->argv[0], shop_out, NULL);
 }
 
 static int abort_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return saga_abort(s, id, out, NULL);
+	return saga_abort(s, id, shop_out, NULL);
 }
 
 static int cmd_abort(void *ctx, cli_args *a)
@@ -144,7 +137,7 @@ static int cmd_graph(void *ctx, cli_args *a)
 
 static int cmd_check(void *ctx, cli_args *a)
 {
-	return saga_check(ctx, a->argv[0], out, NULL);
+	return saga_check(ctx, a->argv[0], shop_out, NULL);
 }
 
 static int cmd_archive(void *ctx, cli_args *a)
@@ -155,7 +148,7 @@ static int cmd_archive(void *ctx, cli_args *a)
 	if (o && (clock_parse_duration(o, &older) || older < 0))
 		return err_set(&s->err, SHOP_USAGE, "--older: '%s' is not a duration (such as 7d)", o);
 	jsonl_out_columns(saga_cols);
-	return saga_archive(s, older, out, NULL);
+	return saga_archive(s, older, shop_out, NULL);
 }
 
 static const cli_opt run_opts[] = {

@@ -13,17 +13,10 @@ static const char *const ship_cols[] = {"id", "order_id", "warehouse", "status",
                                         "tracking", "weight_g", "updated_at", NULL};
 static const char *const pick_cols[] = {"sku", "qty", "title", "shipments", NULL};
 
-static int out(void *arg, jv rec)
-{
-	(void)arg;
-	jsonl_out(rec);
-	return jsonl_out_closed();
-}
-
 static int create_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return ship_create(s, id, out, NULL);
+	return ship_create(s, id, shop_out, NULL);
 }
 
 /* --order ID, or order ids as operands, or order records on stdin. */
@@ -35,7 +28,7 @@ static int cmd_create(void *ctx, cli_args *a)
 	if (order && a->argc)
 		return err_set(&s->err, SHOP_USAGE, "create: give --order ID or order ids as operands, not both");
 	if (order)
-		return ship_create(s, order, out, NULL);
+		return ship_create(s, order, shop_out, NULL);
 	return shop_each_id(s, a, 0, a->argc, "order ID", "order_id", "id", create_one, NULL);
 }
 
@@ -46,12 +39,12 @@ static int cmd_picklist(void *ctx, cli_args *a)
 	if (!wh)
 		return err_set(&s->err, SHOP_USAGE, "picklist: --warehouse W is required");
 	jsonl_out_columns(pick_cols);
-	return ship_picklist(s, wh, out, NULL);
+	return ship_picklist(s, wh, shop_out, NULL);
 }
 
 static int pack_one(shop *s, const char *id, void *arg)
 {
-	return ship_pack(s, id, *(int64_t *)arg, out, NULL);
+	return ship_pack(s, id, *(int64_t *)arg, shop_out, NULL);
 }
 
 static int cmd_pack(void *ctx, cli_args *a)
@@ -69,7 +62,7 @@ static int cmd_pack(void *ctx, cli_args *a)
 
 static int label_one(shop *s, const char *id, void *arg)
 {
-	return ship_label(s, id, cli_get(arg, "carrier"), out, NULL);
+	return ship_label(s, id, cli_get(arg, "carrier"), shop_out, NULL);
 }
 
 static int cmd_label(void *ctx, cli_args *a)
@@ -81,7 +74,7 @@ static int cmd_label(void *ctx, cli_args *a)
 static int ship_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return ship_ship(s, id, out, NULL);
+	return ship_ship(s, id, shop_out, NULL);
 }
 
 static int cmd_ship(void *ctx, cli_args *a)
@@ -93,7 +86,7 @@ static int cmd_ship(void *ctx, cli_args *a)
 static int track_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return ship_track(s, id, out, NULL);
+	return ship_track(s, id, shop_out, NULL);
 }
 
 /* track SHIPMENT...: those; --all, or no operand and stdin a terminal or
@@ -107,14 +100,14 @@ static int cmd_track(void *ctx, cli_args *a)
 	struct stat st;
 	int no_input = fstat(0, &st) || S_ISCHR(st.st_mode);
 	if (!a->argc && (cli_has(a, "all") || no_input))
-		return ship_track(s, NULL, out, NULL);
+		return ship_track(s, NULL, shop_out, NULL);
 	return shop_each_id(s, a, 0, a->argc, "shipment ID", "shipment_id", "id", track_one, NULL);
 }
 
 static int show_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
-	return ship_show(s, id, out, NULL);
+	return ship_show(s, id, shop_out, NULL);
 }
 
 static int cmd_show(void *ctx, cli_args *a)
@@ -133,7 +126,7 @@ static int cmd_list(void *ctx, cli_args *a)
 	if (shop_list_args(s, a, &f.limit, &f.where))
 		return s->err.code;
 	jsonl_out_columns(ship_cols);
-	int rc = ship_list(s, &f, out, NULL);
+	int rc = ship_list(s, &f, shop_out, NULL);
 	jqx_free(f.where);
 	return rc;
 }

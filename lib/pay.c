@@ -25,8 +25,6 @@ typedef struct pay_row {
 	int64_t amount, captured, refunded, attempt, pending_amount;
 } pay_row;
 
-#define COPY(dst, q, i) snprintf((dst), sizeof(dst), "%s", store_col_text((q), (i)))
-
 static const char row_sql[] =
 	"SELECT id, order_id, gateway, method, currency, status, gateway_ref, pending, pending_key, reason, "
 	"authorized_at, expires_at, captured_at, voided_at, created_at, updated_at, amount, captured, refunded, "
@@ -35,27 +33,46 @@ static const char row_sql[] =
 static void row_read(sqlite3_stmt *q, pay_row *r)
 {
 	r->exists = 1;
-	COPY(r->id, q, 0);
-	COPY(r->order_id, q, 1);
-	COPY(r->gateway, q, 2);
-	COPY(r->method, q, 3);
-	COPY(r->currency, q, 4);
-	COPY(r->status, q, 5);
-	COPY(r->ref, q, 6);
-	COPY(r->pending, q, 7);
-	COPY(r->pending_key, q, 8);
-	COPY(r->reason, q, 9);
-	COPY(r->authorized_at, q, 10);
-	COPY(r->expires_at, q, 11);
-	COPY(r->captured_at, q, 12);
-	COPY(r->voided_at, q, 13);
-	COPY(r->created_at, q, 14);
-	COPY(r->updated_at, q, 15);
+	STORE_COPY(r->id, q, 0);
+	STORE_COPY(r->order_id, q, 1);
+	STORE_COPY(r->gateway, q, 2);
+	STORE_COPY(r->method, q, 3);
+	STORE_COPY(r->currency, q, 4);
+	STORE_COPY(r->status, q, 5);
+	STORE_COPY(r->ref, q, 6);
+	STORE_COPY(r->pending, q, 7);
+	STORE_COPY(r->pending_key, q, 8);
+	STORE_COPY(r->reason, q, 9);
+	STORE_COPY(r->authorized_at, q, 10);
+	STORE_COPY(r->expires_at, q, 11);
+	STORE_COPY(r->captured_at, q, 12);
+	STORE_COPY(r->voided_at, q, 13);
+	STORE_COPY(r->created_at, q, 14);
+	STORE_COPY(r->updated_at, q, 15);
 	r->amount = sqlite3_column_int64(q, 16);
 	r->captured = sqlite3_column_int64(q, 17);
 	r->refunded = sqlite3_column_int64(q, 18);
 	r->attempt = sqlite3_column_int64(q, 19);
 	r->pending_amount = sqlite3_column_int64(q, 20);
+}
+
+/* Every row a query on payment gives (heap, *n of them); read whole before
+ * anything else runs on the connection. A failure is recorded in s->err. */
+static pay_row *rows_all(shop *s, sqlite3_stmt *q, size_t *n)
+{
+	pay_row *rows = NULL;
+	size_t cap = 0;
+	int step;
+	*n = 0;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap)
+			rows = xrealloc(rows, (cap = cap ? cap * 2 : 16) * sizeof *rows);
+		row_read(q, &rows[(*n)++]);
+	}
+	sqlite3_reset(q);
+	if (step != SQLITE_DONE)
+		store_fail_rc(s->st, step, &s->err, "payment");
+	return rows;
 }
 
 /* The payment of an order; r->exists 0 when it has none. */
@@ -78,11 +95,6 @@ static int row_load(shop *s, const char *order_id, pay_row *r, shop_err *e)
 	return 0;
 }
 
-static jv text_or_null(const char *t)
-{
-	return t && *t ? jv_string(t) : jv_null();
-}
-
 static jv refunds_of(shop *s, const char *payment_id, shop_err *e)
 {
 	jv list = jv_array();
@@ -98,10 +110,10 @@ static jv refunds_of(shop *s, const char *payment_id, shop_err *e)
 		jv r = jv_object();
 		r = jv_object_set(r, jv_string("id"), jv_string(store_col_text(q, 0)));
 		r = jv_object_set(r, jv_string("amount"), jv_number((double)sqlite3_column_int64(q, 1)));
-		r = jv_object_set(r, jv_string("rma_id"), text_or_null(store_col_text(q, 2)));
+		r = jv_object_set(r, jv_string("rma_id"), jv_text_or_null(store_col_text(q, 2)));
 		r = jv_object_set(r, jv_string("status"), jv_string(store_col_text(q, 3)));
-		r = jv_object_set(r, jv_string("gateway_ref"), text_or_null(store_col_text(q, 4)));
-		r = jv_object_set(r, jv_string("reason"), text_or_null(store_col_text(q, 5)));
+		r = jv_object_set(r, jv_string("gateway_ref"), jv_text_or_null(store_col_text(q, 4)));
+		r = jv_object_set(r, jv_string("reason"), jv_text_or_null(store_col_text(q, 5)));
 		r = jv_object_set(r, jv_string("created_at"), jv_string(store_col_text(q, 6)));
 		r = jv_object_set(r, jv_string("updated_at"), jv_string(store_col_text(q, 7)));
 		list = jv_array_append(list, r);
@@ -126,13 +138,13 @@ static jv row_record(shop *s, const pay_row *r, shop_err *e)
 	p = jv_object_set(p, jv_string("amount"), jv_number((double)r->amount));
 	p = jv_object_set(p, jv_string("captured"), jv_number((double)r->captured));
 	p = jv_object_set(p, jv_string("refunded"), jv_number((double)r->refunded));
-	p = jv_object_set(p, jv_string("gateway_ref"), text_or_null(r->ref));
-	p = jv_object_set(p, jv_string("pending"), text_or_null(r->pending));
-	p = jv_object_set(p, jv_string("reason"), text_or_null(r->reason));
-	p = jv_object_set(p, jv_string("authorized_at"), text_or_null(r->authorized_at));
-	p = jv_object_set(p, jv_string("expires_at"), text_or_null(r->expires_at));
-	p = jv_object_set(p, jv_string("captured_at"), text_or_null(r->captured_at));
-	p = jv_object_set(p, jv_string("voided_at"), text_or_null(r->voided_at));
+	p = jv_object_set(p, jv_string("gateway_ref"), jv_text_or_null(r->ref));
+	p = jv_object_set(p, jv_string("pending"), jv_text_or_null(r->pending));
+	p = jv_object_set(p, jv_string("reason"), jv_text_or_null(r->reason));
+	p = jv_object_set(p, jv_string("authorized_at"), jv_text_or_null(r->authorized_at));
+	p = jv_object_set(p, jv_string("expires_at"), jv_text_or_null(r->expires_at));
+	p = jv_object_set(p, jv_string("captured_at"), jv_text_or_null(r->captured_at));
+	p = jv_object_set(p, jv_string("voided_at"), jv_text_or_null(r->voided_at));
 	p = jv_object_set(p, jv_string("created_at"), jv_string(r->created_at));
 	p = jv_object_set(p, jv_string("updated_at"), jv_string(r->updated_at));
 	p = jv_object_set(p, jv_string("refunds"), refunds_of(s, r->id, e));
@@ -199,8 +211,8 @@ static int pending_call(shop *s, const pay_row *r, call *c, shop_err *e)
 		store_bind_text(q, 2, r->pending_key);
 		int step = sqlite3_step(q);
 		if (step == SQLITE_ROW) {
-			COPY(c->refund_id, q, 0);
-			COPY(c->rma, q, 1);
+			STORE_COPY(c->refund_id, q, 0);
+			STORE_COPY(c->rma, q, 1);
 		}
 		sqlite3_reset(q);
 		if (step != SQLITE_ROW)
@@ -307,7 +319,7 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 			ev = jv_object_set(ev, jv_string("refund_id"), jv_string(c->refund_id));
 			ev = jv_object_set(ev, jv_string("amount"), jv_number((double)r.pending_amount));
 			ev = jv_object_set(ev, jv_string("refunded"), jv_number((double)refunded));
-			ev = jv_object_set(ev, jv_string("rma_id"), text_or_null(c->rma));
+			ev = jv_object_set(ev, jv_string("rma_id"), jv_text_or_null(c->rma));
 		}
 	} else if (res->outcome == GW_DECLINED && res->canceled && (!strcmp(op, "capture") || !strcmp(op, "void"))) {
 		/* The gateway's payment was canceled (its hold lapsed, or someone
@@ -791,17 +803,8 @@ int pay_list(shop *s, const pay_filter *f, shop_emit emit, void *arg)
 	store_bind_text(q, 2, f->expiring_ms > 0 ? until : NULL);
 	shop_filter sf = {s, f->where, f->limit, 0, "payment", "id", emit, arg};
 	/* Rows first, records after: refunds_of reads with another statement. */
-	pay_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap)
-			rows = xrealloc(rows, (cap = cap ? cap * 2 : 16) * sizeof *rows);
-		row_read(q, &rows[n++]);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, &s->err, "payment");
+	size_t n;
+	pay_row *rows = rows_all(s, q, &n);
 	for (size_t i = 0; i < n && !s->err.code; i++) {
 		jv rec = row_record(s, &rows[i], &s->err);
 		if (s->err.code) {
@@ -871,7 +874,7 @@ int pay_trace(shop *s, const char *source, const char *order_id, jv *recs)
 	jv t = trace_rec(r.updated_at, source, "payment.pending");
 	t = jv_object_set(t, jv_string("payment_id"), jv_string(r.id));
 	t = jv_object_set(t, jv_string("operation"), jv_string(r.pending));
-	t = jv_object_set(t, jv_string("reason"), text_or_null(r.reason));
+	t = jv_object_set(t, jv_string("reason"), jv_text_or_null(r.reason));
 	*recs = jv_array_append(*recs, t);
 	return 0;
 }
@@ -1254,9 +1257,9 @@ static int discrepancy(report *rp, const char *problem, const side *shop_sd, con
 	jv d = jv_object();
 	d = jv_object_set(d, jv_string("kind"), jv_string("discrepancy"));
 	d = jv_object_set(d, jv_string("problem"), jv_string(problem));
-	d = jv_object_set(d, jv_string("payment_id"), shop_sd ? text_or_null(shop_sd->payment) : jv_null());
-	d = jv_object_set(d, jv_string("order_id"), text_or_null(any->order));
-	d = jv_object_set(d, jv_string("gateway_ref"), text_or_null(any->ref));
+	d = jv_object_set(d, jv_string("payment_id"), shop_sd ? jv_text_or_null(shop_sd->payment) : jv_null());
+	d = jv_object_set(d, jv_string("order_id"), jv_text_or_null(any->order));
+	d = jv_object_set(d, jv_string("gateway_ref"), jv_text_or_null(any->ref));
 	d = jv_object_set(d, jv_string("detail"), jv_string(detail));
 	d = jv_object_set(d, jv_string("shop"), shop_sd ? side_json(shop_sd, rp->money_only) : jv_null());
 	d = jv_object_set(d, jv_string("gateway"), gw_sd ? side_json(gw_sd, rp->money_only) : jv_null());
@@ -1286,10 +1289,10 @@ static int shop_side(shop *s, report *rp, side **out, size_t *n)
 	int step;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		side sd = {0};
-		COPY(sd.payment, q, 0);
-		COPY(sd.order, q, 1);
-		COPY(sd.currency, q, 2);
-		COPY(sd.ref, q, 3);
+		STORE_COPY(sd.payment, q, 0);
+		STORE_COPY(sd.order, q, 1);
+		STORE_COPY(sd.currency, q, 2);
+		STORE_COPY(sd.ref, q, 3);
 		int auth = sqlite3_column_int(q, 6), cap_in = sqlite3_column_int(q, 7);
 		sd.authorized = auth ? sqlite3_column_int64(q, 4) : 0;
 		sd.captured = cap_in ? sqlite3_column_int64(q, 5) : 0;
@@ -1336,17 +1339,8 @@ int pay_reconcile(shop *s, FILE *in, const char *name, const char *date, shop_em
 	if (!q)
 		goto out;
 	store_bind_text(q, 1, rp.gateway);
-	pay_row *unk = NULL;
-	size_t nunk = 0, cap = 0;
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		if (nunk == cap)
-			unk = xrealloc(unk, (cap = cap ? cap * 2 : 8) * sizeof *unk);
-		row_read(q, &unk[nunk++]);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, &s->err, "payment");
+	size_t nunk;
+	pay_row *unk = rows_all(s, q, &nunk);
 	for (size_t i = 0; i < nunk && !s->err.code; i++) {
 		int k = settle_from(s, &rp, &unk[i]);
 		if (k > 0)

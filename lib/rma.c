@@ -23,20 +23,8 @@ static const char *const statuses[] = {"open", "approved", "rejected", "received
 
 
 
-static jv text_or_null(const char *t)
-{
-	return t ? jv_string(t) : jv_null();
-}
-
 /* An emit that keeps nothing: for the records of the modules we call
  * (order_set_status prints the order; we print the RMA). */
-static int drop(void *arg, jv rec)
-{
-	(void)arg;
-	jv_free(rec);
-	return 0;
-}
-
 /* ---- the row ---- */
 
 typedef struct rma_row {
@@ -46,8 +34,6 @@ typedef struct rma_row {
 	int refunding;
 	char received_at[32], refunded_at[32], created_at[32], updated_at[32];
 } rma_row;
-
-#define COPY(dst, q, i) snprintf((dst), sizeof(dst), "%s", store_col_text((q), (i)))
 
 static void row_free(rma_row *r)
 {
@@ -78,21 +64,21 @@ static int was_refunded(const rma_row *r)
 static void row_read(sqlite3_stmt *q, rma_row *r)
 {
 	memset(r, 0, sizeof *r);
-	COPY(r->id, q, 0);
+	STORE_COPY(r->id, q, 0);
 	r->order_id = xstrdup(store_col_text(q, 1));
-	COPY(r->status, q, 2);
+	STORE_COPY(r->status, q, 2);
 	r->reason = xstrdup(store_col_text(q, 3));
 	r->reject_reason = sqlite3_column_type(q, 4) == SQLITE_NULL ? NULL : xstrdup(store_col_text(q, 4));
-	COPY(r->condition, q, 5);
-	COPY(r->currency, q, 6);
+	STORE_COPY(r->condition, q, 5);
+	STORE_COPY(r->currency, q, 6);
 	r->amount = sqlite3_column_int64(q, 7);
 	r->shipping = sqlite3_column_int64(q, 8);
 	r->refunded = sqlite3_column_int64(q, 9);
 	r->refunding = sqlite3_column_int(q, 10);
-	COPY(r->received_at, q, 11);
-	COPY(r->refunded_at, q, 12);
-	COPY(r->created_at, q, 13);
-	COPY(r->updated_at, q, 14);
+	STORE_COPY(r->received_at, q, 11);
+	STORE_COPY(r->refunded_at, q, 12);
+	STORE_COPY(r->created_at, q, 13);
+	STORE_COPY(r->updated_at, q, 14);
 }
 
 /* The row of RMA id: 66 when unknown. */
@@ -152,7 +138,7 @@ static jv row_record(shop *s, const rma_row *r, shop_err *e)
 	o = jv_object_set(o, jv_string("order_id"), jv_string(r->order_id));
 	o = jv_object_set(o, jv_string("status"), jv_string(r->status));
 	o = jv_object_set(o, jv_string("reason"), jv_string(r->reason));
-	o = jv_object_set(o, jv_string("reject_reason"), text_or_null(r->reject_reason));
+	o = jv_object_set(o, jv_string("reject_reason"), jv_text_or_null(r->reject_reason));
 	o = jv_object_set(o, jv_string("condition"), r->condition[0] ? jv_string(r->condition) : jv_null());
 	o = jv_object_set(o, jv_string("currency"), jv_string(r->currency));
 	o = jv_object_set(o, jv_string("amount"), jv_number((double)r->amount));
@@ -960,7 +946,7 @@ static int refund_done(shop *s, const rma_row *r, const void *arg, shop_err *e)
 	jv d = jv_object();
 	d = jv_object_set(d, jv_string("currency"), jv_string(r->currency));
 	d = jv_object_set(d, jv_string("amount"), jv_number((double)r->amount));
-	d = jv_object_set(d, jv_string("refund_id"), text_or_null(refund_id && *refund_id ? refund_id : NULL));
+	d = jv_object_set(d, jv_string("refund_id"), jv_text_or_null(refund_id && *refund_id ? refund_id : NULL));
 	return moved(s, r, "refunded", d, e);
 }
 
@@ -996,7 +982,7 @@ static int order_after_refund(shop *s, const char *order_id)
 	if (step != SQLITE_ROW)
 		return store_fail_rc(s->st, step, &s->err, "rma_line");
 	const char *to = back >= units ? "returned" : "partially_returned";
-	int rc = order_set_status(s, order_id, to, NULL, drop, NULL);
+	int rc = order_set_status(s, order_id, to, NULL, shop_drop, NULL);
 	if (rc == SHOP_REFUSED) {
 		/* The money went back and the RMA says so: that is done. The order
 		 * is somewhere returns do not lead (someone moved it): say so. */
@@ -1031,7 +1017,7 @@ int rma_refund(shop *s, const char *id, shop_emit emit, void *arg)
 			err_prefix(&s->err, "rma %s: ", id);
 			shop_err keep = s->err;
 			err_clear(&s->err);
-			if (run(s, id, refund_failed, NULL, drop, NULL))
+			if (run(s, id, refund_failed, NULL, shop_drop, NULL))
 				shop_note(s, "rma %s: %s", id, s->err.msg); /* the refund's error is the one to report */
 			s->err = keep;
 			row_free(&r);
@@ -1047,7 +1033,7 @@ int rma_refund(shop *s, const char *id, shop_emit emit, void *arg)
 	/* 3: the RMA refunded; 4: the order's status. */
 	char *order_id = xstrdup(r.order_id);
 	row_free(&r);
-	int rc = run(s, id, refund_done, ps.refund_id, drop, NULL);
+	int rc = run(s, id, refund_done, ps.refund_id, shop_drop, NULL);
 	if (!rc)
 		rc = order_after_refund(s, order_id);
 	if (rc)

@@ -25,8 +25,6 @@ typedef struct ship_row {
 	int64_t weight_g, rate;
 } ship_row;
 
-#define COPY(dst, q, i) snprintf((dst), sizeof(dst), "%s", store_col_text((q), (i)))
-
 static const char row_sql[] = "SELECT id, order_id, warehouse, status, carrier, service, currency, tracking, "
                               "label_url, carrier_ref, tracker_ref, pending_key, detail, created_at, updated_at, "
                               "shipped_at, delivered_at, coalesce(weight_g, 0), coalesce(rate, 0) FROM shipment ";
@@ -34,23 +32,23 @@ static const char row_sql[] = "SELECT id, order_id, warehouse, status, carrier, 
 static void row_read(sqlite3_stmt *q, ship_row *r)
 {
 	r->exists = 1;
-	COPY(r->id, q, 0);
-	COPY(r->order_id, q, 1);
-	COPY(r->warehouse, q, 2);
-	COPY(r->status, q, 3);
-	COPY(r->carrier, q, 4);
-	COPY(r->service, q, 5);
-	COPY(r->currency, q, 6);
-	COPY(r->tracking, q, 7);
-	COPY(r->label_url, q, 8);
-	COPY(r->ref, q, 9);
-	COPY(r->tracker_ref, q, 10);
-	COPY(r->pending_key, q, 11);
-	COPY(r->detail, q, 12);
-	COPY(r->created_at, q, 13);
-	COPY(r->updated_at, q, 14);
-	COPY(r->shipped_at, q, 15);
-	COPY(r->delivered_at, q, 16);
+	STORE_COPY(r->id, q, 0);
+	STORE_COPY(r->order_id, q, 1);
+	STORE_COPY(r->warehouse, q, 2);
+	STORE_COPY(r->status, q, 3);
+	STORE_COPY(r->carrier, q, 4);
+	STORE_COPY(r->service, q, 5);
+	STORE_COPY(r->currency, q, 6);
+	STORE_COPY(r->tracking, q, 7);
+	STORE_COPY(r->label_url, q, 8);
+	STORE_COPY(r->ref, q, 9);
+	STORE_COPY(r->tracker_ref, q, 10);
+	STORE_COPY(r->pending_key, q, 11);
+	STORE_COPY(r->detail, q, 12);
+	STORE_COPY(r->created_at, q, 13);
+	STORE_COPY(r->updated_at, q, 14);
+	STORE_COPY(r->shipped_at, q, 15);
+	STORE_COPY(r->delivered_at, q, 16);
 	r->weight_g = sqlite3_column_int64(q, 17);
 	r->rate = sqlite3_column_int64(q, 18);
 }
@@ -74,11 +72,6 @@ static int row_load(shop *s, const char *id, ship_row *r, shop_err *e)
 	if (!r->exists)
 		return err_set(e, SHOP_NOTFOUND, "shipment %s: no such shipment", id);
 	return 0;
-}
-
-static jv text_or_null(const char *t)
-{
-	return t && *t ? jv_string(t) : jv_null();
 }
 
 static jv lines_of(shop *s, const char *id, shop_err *e)
@@ -112,17 +105,17 @@ static jv row_record(shop *s, const ship_row *r, shop_err *e)
 	o = jv_object_set(o, jv_string("status"), jv_string(r->status));
 	o = jv_object_set(o, jv_string("lines"), lines_of(s, r->id, e));
 	o = jv_object_set(o, jv_string("weight_g"), r->weight_g ? jv_number((double)r->weight_g) : jv_null());
-	o = jv_object_set(o, jv_string("carrier"), text_or_null(r->carrier));
-	o = jv_object_set(o, jv_string("service"), text_or_null(r->service));
+	o = jv_object_set(o, jv_string("carrier"), jv_text_or_null(r->carrier));
+	o = jv_object_set(o, jv_string("service"), jv_text_or_null(r->service));
 	o = jv_object_set(o, jv_string("rate"), r->carrier[0] ? jv_number((double)r->rate) : jv_null());
-	o = jv_object_set(o, jv_string("currency"), text_or_null(r->currency));
-	o = jv_object_set(o, jv_string("tracking"), text_or_null(r->tracking));
-	o = jv_object_set(o, jv_string("label_url"), text_or_null(r->label_url));
-	o = jv_object_set(o, jv_string("detail"), text_or_null(r->detail));
+	o = jv_object_set(o, jv_string("currency"), jv_text_or_null(r->currency));
+	o = jv_object_set(o, jv_string("tracking"), jv_text_or_null(r->tracking));
+	o = jv_object_set(o, jv_string("label_url"), jv_text_or_null(r->label_url));
+	o = jv_object_set(o, jv_string("detail"), jv_text_or_null(r->detail));
 	o = jv_object_set(o, jv_string("created_at"), jv_string(r->created_at));
 	o = jv_object_set(o, jv_string("updated_at"), jv_string(r->updated_at));
-	o = jv_object_set(o, jv_string("shipped_at"), text_or_null(r->shipped_at));
-	o = jv_object_set(o, jv_string("delivered_at"), text_or_null(r->delivered_at));
+	o = jv_object_set(o, jv_string("shipped_at"), jv_text_or_null(r->shipped_at));
+	o = jv_object_set(o, jv_string("delivered_at"), jv_text_or_null(r->delivered_at));
 	return o;
 }
 
@@ -177,13 +170,6 @@ static int set_status(shop *s, ship_row *r, const char *to, jv extra, shop_err *
 
 /* ---- the order follows its shipments ---- */
 
-static int drop(void *arg, jv rec)
-{
-	(void)arg;
-	jv_free(rec);
-	return 0;
-}
-
 static int rank(const char *st)
 {
 	static const char *const order[] = {"created", "packed", "labelled", "shipped", "pre_transit",
@@ -230,7 +216,7 @@ static int order_follows(shop *s, const char *order_id)
 	for (size_t i = 0; i < upto; i++) {
 		if (strcmp(cur, walk[i][0]))
 			continue;
-		if (order_set_status(s, order_id, walk[i][1], NULL, drop, NULL))
+		if (order_set_status(s, order_id, walk[i][1], NULL, shop_drop, NULL))
 			return s->err.code;
 		snprintf(cur, sizeof cur, "%s", walk[i][1]);
 	}
@@ -347,7 +333,7 @@ int ship_create(shop *s, const char *order_id, shop_emit emit, void *arg)
 		goto fail;
 	/* The order is being fulfilled (its own transaction, idempotent). */
 	if (!strcmp(status, "confirmed") &&
-	    order_set_status(s, order_id, "fulfilling", NULL, drop, NULL))
+	    order_set_status(s, order_id, "fulfilling", NULL, shop_drop, NULL))
 		return s->err.code;
 	ship_filter f = {0};
 	f.order = order_id;
@@ -381,7 +367,7 @@ int ship_picklist(shop *s, const char *wh, shop_emit emit, void *arg)
 		r = jv_object_set(r, jv_string("kind"), jv_string("pick"));
 		r = jv_object_set(r, jv_string("warehouse"), jv_string(wh));
 		r = jv_object_set(r, jv_string("sku"), jv_string(store_col_text(q, 0)));
-		r = jv_object_set(r, jv_string("title"), text_or_null(store_col_text(q, 3)));
+		r = jv_object_set(r, jv_string("title"), jv_text_or_null(store_col_text(q, 3)));
 		r = jv_object_set(r, jv_string("qty"), jv_number((double)sqlite3_column_int64(q, 1)));
 		jv list;
 		char perr[64];
@@ -689,9 +675,9 @@ static int track_one(shop *s, const char *id, shop_emit emit, void *arg)
 		store_bind_text(q, 1, id);
 		char st[24] = "", at[32] = "", msg[160] = "";
 		if (sqlite3_step(q) == SQLITE_ROW) {
-			COPY(st, q, 0);
-			COPY(at, q, 1);
-			COPY(msg, q, 2);
+			STORE_COPY(st, q, 0);
+			STORE_COPY(at, q, 1);
+			STORE_COPY(msg, q, 2);
 		}
 		sqlite3_reset(q);
 		if (st[0] && strcmp(st, r.status)) {

@@ -74,6 +74,20 @@ static const cfg_schema shop_schema[] = {
 	{NULL, 0},
 };
 
+int shop_out(void *arg, jv rec)
+{
+	(void)arg;
+	jsonl_out(rec);
+	return jsonl_out_closed();
+}
+
+int shop_drop(void *arg, jv rec)
+{
+	(void)arg;
+	jv_free(rec);
+	return 0;
+}
+
 int shop_filter_emit(void *arg, jv rec)
 {
 	shop_filter *f = arg;

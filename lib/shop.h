@@ -55,6 +55,12 @@ typedef struct shop {
  * return nonzero to stop early. */
 typedef int (*shop_emit)(void *arg, jv rec);
 
+/* The two emits every program needs: print the record as a line of
+ * output (stops when stdout is gone), and throw it away (for the records
+ * of a module called for its effect, such as order_set_status's order). */
+int shop_out(void *arg, jv rec);
+int shop_drop(void *arg, jv rec);
+
 /* A filter between a listing and its emit: records for which where (may
  * be NULL) is not true are dropped, and after limit records (0: none) the
  * listing stops. A runtime error of where stops it too, recorded in s->err

@@ -430,3 +430,8 @@ jv rec_field(jv o, const char *key)
 	}
 	return v;
 }
+
+jv jv_text_or_null(const char *t)
+{
+	return t && *t ? jv_string(t) : jv_null();
+}

@@ -64,6 +64,8 @@ const char *rec_str(jv rec, const char *key, shop_err *e);
 /* An integer field: a JSON number without fraction, |n| < 2^53 (a safe integer).
  * Returns 1 when present, 0 when absent/null, -1 on error. */
 int rec_int(jv rec, const char *key, int64_t *out, shop_err *e);
+/* A string, or null for NULL or "" (the empty columns of a row). */
+jv jv_text_or_null(const char *t);
 /* A member of object o (borrowed) as a new value; null when absent. */
 jv rec_field(jv o, const char *key);
 /* A short description of a jv's kind for messages: "a string", "an object". */

@@ -12,6 +12,7 @@
 #define SHOP_STORE_H
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "util.h"
 
@@ -58,6 +59,8 @@ int store_done(store *s, sqlite3_stmt *st, shop_err *e, const char *what);
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Column text as a C string, "" for NULL. Borrowed until the next step. */
 const char *store_col_text(sqlite3_stmt *st, int i);
+/* Column i of a row into the char array dst (cut to fit, "" for NULL). */
+#define STORE_COPY(dst, st, i) snprintf((dst), sizeof(dst), "%s", store_col_text((st), (i)))
 
 /* The directory for files that belong to this store (images, journals,
  * maildir): opts->data_dir or "PATH.d". sub (may be NULL) is created with
