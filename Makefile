@@ -12,7 +12,7 @@ ifeq ($(BUILD),build-asan)
 SAN      = 1
 endif
 
-TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga shop-ship shop-rma
+TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga shop-ship shop-rma shop-search
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc
@@ -104,6 +104,7 @@ bench: all
 	@scripts/bench/checkout $(BUILD)/bin
 	@scripts/bench/payments $(BUILD)/bin
 	@scripts/bench/saga $(BUILD)/bin
+	@scripts/bench/search $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -356,3 +356,107 @@ CREATE TABLE rma_line (
 	amount        INTEGER NOT NULL,
 	PRIMARY KEY (rma_id, sku, warehouse)
 ) WITHOUT ROWID;
+
+-- migrate: 7
+-- Search (lib/search.c). search_fts indexes the active products only,
+-- rowid = (length(title) << 32) | product.id: the index hands out matches
+-- in rowid order, so a query that reads only its first matches gets the
+-- products with the shortest titles, the ones BM25 ranks first. It is
+-- contentless (the text lives in product), so a
+-- row leaves it by the 'delete' command given the very values it was
+-- indexed with. body is the description and the text values of the
+-- attributes.
+--
+-- The triggers do not write search_fts themselves: SQLite's FTS5 (3.40)
+-- flushes its pending terms to a new segment at every statement savepoint,
+-- which made a 19k-product import six times slower. They queue the values
+-- to index or delete in search_pending, and search_sync() moves the queue
+-- into search_fts in one statement: store_commit runs it in the writer's
+-- own transaction, just before COMMIT, and shop-search runs it before a
+-- query when another program (the sqlite3 shell, say) left rows queued.
+CREATE VIRTUAL TABLE search_fts USING fts5 (title, brand, category, body, content = '',
+	tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_fts, 'row');
+CREATE TABLE search_pending (
+	seq      INTEGER PRIMARY KEY,
+	del      INTEGER NOT NULL,   -- 1: delete these values from the index; 0: index them
+	id       INTEGER NOT NULL,
+	title    TEXT NOT NULL,
+	brand    TEXT NOT NULL,
+	category TEXT NOT NULL,
+	body     TEXT NOT NULL
+);
+CREATE TRIGGER search_product_ai AFTER INSERT ON product WHEN new.status = 'active' BEGIN
+	INSERT INTO search_pending (del, id, title, brand, category, body)
+	VALUES (0, new.id, new.title, new.brand, new.category,
+		coalesce(json_extract(new.doc, '$.description'), '') || ' ' ||
+		coalesce((SELECT group_concat(value, ' ') FROM json_each(new.doc, '$.attributes') WHERE type = 'text'), ''));
+END;
+CREATE TRIGGER search_product_au AFTER UPDATE ON product BEGIN
+	INSERT INTO search_pending (del, id, title, brand, category, body)
+	SELECT 1, old.id, old.title, old.brand, old.category,
+		coalesce(json_extract(old.doc, '$.description'), '') || ' ' ||
+		coalesce((SELECT group_concat(value, ' ') FROM json_each(old.doc, '$.attributes') WHERE type = 'text'), '')
+	WHERE old.status = 'active';
+	INSERT INTO search_pending (del, id, title, brand, category, body)
+	SELECT 0, new.id, new.title, new.brand, new.category,
+		coalesce(json_extract(new.doc, '$.description'), '') || ' ' ||
+		coalesce((SELECT group_concat(value, ' ') FROM json_each(new.doc, '$.attributes') WHERE type = 'text'), '')
+	WHERE new.status = 'active';
+END;
+CREATE TRIGGER search_product_ad AFTER DELETE ON product WHEN old.status = 'active' BEGIN
+	INSERT INTO search_pending (del, id, title, brand, category, body)
+	VALUES (1, old.id, old.title, old.brand, old.category,
+		coalesce(json_extract(old.doc, '$.description'), '') || ' ' ||
+		coalesce((SELECT group_concat(value, ' ') FROM json_each(old.doc, '$.attributes') WHERE type = 'text'), ''));
+END;
+-- A store made before search: index what it has.
+INSERT INTO search_fts (rowid, title, brand, category, body)
+SELECT (length(title) << 32) | id, title, brand, category,
+	coalesce(json_extract(product.doc, '$.description'), '') || ' ' ||
+		coalesce((SELECT group_concat(value, ' ') FROM json_each(product.doc, '$.attributes') WHERE type = 'text'), '')
+FROM product WHERE status = 'active';
+-- Units ordered per sku, for popularity: every order counts as it is made
+-- (a cancelled one too: it shows interest).
+CREATE TABLE search_pop (
+	sku  TEXT PRIMARY KEY,
+	sold INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER search_orders_ai AFTER INSERT ON orders BEGIN
+	INSERT INTO search_pop (sku, sold)
+	SELECT json_extract(value, '$.sku'), sum(json_extract(value, '$.qty'))
+	FROM json_each(new.doc, '$.lines') WHERE json_extract(value, '$.sku') IS NOT NULL GROUP BY 1
+	ON CONFLICT (sku) DO UPDATE SET sold = sold + excluded.sold;
+END;
+INSERT INTO search_pop (sku, sold)
+SELECT json_extract(l.value, '$.sku'), sum(json_extract(l.value, '$.qty'))
+FROM orders o, json_each(o.doc, '$.lines') l WHERE json_extract(l.value, '$.sku') IS NOT NULL GROUP BY 1;
+-- Queries that found something, normalized (words lowercased, one space).
+CREATE TABLE search_query (
+	q       TEXT PRIMARY KEY,
+	n       INTEGER NOT NULL,
+	last_at TEXT NOT NULL
+) WITHOUT ROWID;
+-- Completions by prefix (the phrase's first 1..20 bytes, whole characters):
+-- title phrases (rebuilt by reindex, the best 16 per prefix) and logged
+-- queries (counted as they come).
+CREATE TABLE search_suggest (
+	prefix TEXT NOT NULL,
+	phrase TEXT NOT NULL,
+	weight INTEGER NOT NULL,
+	PRIMARY KEY (prefix, phrase)
+) WITHOUT ROWID;
+CREATE INDEX search_suggest_rank ON search_suggest (prefix, weight DESC, phrase);
+-- The index vocabulary with its document counts, for typo correction:
+-- a copy, because reading counts from search_vocab walks every doclist of
+-- the range. Built by reindex, or by the first query that needs it.
+CREATE TABLE search_word (
+	term TEXT PRIMARY KEY,
+	docs INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The learned re-ranker: one row, the model as JSON.
+CREATE TABLE search_model (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	model      TEXT NOT NULL,
+	trained_at TEXT NOT NULL
+);

@@ -15,6 +15,7 @@
 #include "drivers/carrier.h"
 #include "drivers/gateway.h"
 #include "pricing.h"
+#include "search.h"
 
 const cli_opt shop_global_opts[] = {
 	{"db", 0, "PATH", "the store (else $SHOP_DB, else ./shop.db)"},
@@ -373,6 +374,8 @@ struct store *shop_store(shop *s)
 	store_opts o = {s->busy_timeout_ms, cfg_str(s->cfg, NULL, "store.data_dir", NULL)};
 	if (store_open(s->db_path, &o, &s->st, &s->err))
 		s->st = NULL;
+	else /* products changed through the triggers reach the index in the writer's transaction */
+		store_before_commit(s->st, search_sync, NULL);
 	return s->st;
 }
 

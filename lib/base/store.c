@@ -48,6 +48,8 @@ struct store {
 	int slot;      /* our slot on the board while waiting, else -1 */
 	uint32_t turn_ms; /* when our current run of write transactions began */
 	int in_begin;
+	store_hook before_commit;
+	void *before_commit_arg;
 	long busy_timeout_ms;
 	struct timespec busy_start;
 	unsigned rnd;
@@ -496,8 +498,18 @@ int store_begin(store *s, shop_err *e)
 	}
 }
 
+void store_before_commit(store *s, store_hook fn, void *arg)
+{
+	s->before_commit = fn;
+	s->before_commit_arg = arg;
+}
+
 int store_commit(store *s, shop_err *e)
 {
+	if (s->before_commit && s->before_commit(s, s->before_commit_arg, e)) {
+		store_rollback(s);
+		return e->code;
+	}
 	int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		store_fail_rc(s, rc, e, "commit");

@@ -39,6 +39,14 @@ int store_begin(store *s, shop_err *e);
 int store_commit(store *s, shop_err *e);
 void store_rollback(store *s);
 
+/* A function that store_commit runs inside the transaction just before
+ * COMMIT (one per store; NULL removes it): a failure (nonzero, e set)
+ * rolls the transaction back and store_commit returns it. Lets a module
+ * finish work its triggers queued (lib/search.c) in the writer's own
+ * transaction, whoever the writer is. */
+typedef int (*store_hook)(store *s, void *arg, shop_err *e);
+void store_before_commit(store *s, store_hook fn, void *arg);
+
 /* A prepared statement cached for the life of the store, keyed by the SQL
  * text's address (pass string literals). Reset and with bindings cleared on
  * return. NULL with e set on a prepare error (a bug: SHOP_SOFTWARE). */
