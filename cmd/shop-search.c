@@ -163,48 +163,42 @@ static const cli_cmd cmds[] = {
 static const cli_tool tool = {"shop-search", "find products: search, suggest, facets, a learned ranker",
                               shop_global_opts, cmds};
 
-/* The option of name (long, or short when len is 0) in the global and
- * query tables, or NULL. */
-static const cli_opt *find_opt(const char *name, size_t len, char shortc)
+/* The global option of name (long, or short when len is 0), or NULL. */
+static const cli_opt *find_global(const char *name, size_t len, char shortc)
 {
-	const cli_opt *tabs[] = {shop_global_opts, query_opts};
-	for (int t = 0; t < 2; t++)
-		for (const cli_opt *o = tabs[t]; o->name; o++)
-			if (len ? strlen(o->name) == len && !strncmp(o->name, name, len) : o->shortc == shortc)
-				return o;
+	for (const cli_opt *o = shop_global_opts; o->name; o++)
+		if (len ? strlen(o->name) == len && !strncmp(o->name, name, len) : o->shortc == shortc)
+			return o;
 	return NULL;
 }
 
-/* `shop-search WORDS...`: when the first operand is not a command, it is
- * the start of a query, and "query" goes in before it. */
+/* `shop-search [GLOBAL] WORDS... [OPTIONS]`: after the global options,
+ * anything but a command name (a word, "--", an option of the query)
+ * starts a query, and "query" goes in before it. */
 int main(int argc, char **argv)
 {
 	int at = -1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && at < 0; i++) {
 		const char *v = argv[i];
-		if (!strcmp(v, "--")) {
-			at = i;
-			break;
-		}
-		if (v[0] == '-' && v[1] == '-') {
-			const char *eq = strchr(v + 2, '=');
-			const cli_opt *o = find_opt(v + 2, eq ? (size_t)(eq - v - 2) : strlen(v + 2), 0);
-			if (o && o->arg && !eq)
+		const cli_opt *o = NULL;
+		int eq = 0;
+		if (v[0] == '-' && v[1] == '-' && v[2]) {
+			const char *e = strchr(v + 2, '=');
+			eq = e != NULL;
+			o = find_global(v + 2, e ? (size_t)(e - v - 2) : strlen(v + 2), 0);
+		} else if (v[0] == '-' && v[1] && !v[2] && !(v[1] >= '0' && v[1] <= '9'))
+			o = find_global(NULL, 0, v[1]);
+		if (o) {
+			if (o->arg && !eq)
 				i++;
 			continue;
 		}
-		if (v[0] == '-' && v[1] && !(v[1] >= '0' && v[1] <= '9')) {
-			const cli_opt *o = v[2] ? NULL : find_opt(NULL, 0, v[1]);
-			if (o && o->arg)
-				i++;
-			continue;
-		}
-		int known = 0;
+		int known = !strcmp(v, "--help") || !strcmp(v, "--version");
 		for (const cli_cmd *c = cmds; c->name && !known; c++)
 			known = !strcmp(c->name, v);
-		if (!known)
-			at = i;
-		break;
+		if (known)
+			break;
+		at = i;
 	}
 	if (at < 0)
 		return shop_main(&tool, argc, argv);

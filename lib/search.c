@@ -26,7 +26,7 @@
 
 #define NCOL 4            /* title, brand, category, body */
 #define MAX_TERMS 12      /* words of a query past this are ignored */
-#define CAND_MAX 300L      /* candidates read from the index per pass */
+#define CAND_MAX 500L      /* candidates read from the index per pass */
 #define RERANK ((size_t)30) /* the best this many are re-ranked by the model */
 #define KEY_MAX 20        /* bytes of a suggestion prefix key */
 #define KEEP_PER_KEY 16   /* title phrases kept per prefix by reindex */
@@ -1706,7 +1706,13 @@ int search_train(shop *s, const char *path, shop_emit emit, void *arg)
 			pw[p] = (pow(2, a->label) - pow(2, b->label)) / (double)qpairs[a->query];
 			wsum += pw[p];
 		}
-		const double lambda = 0.001, lr = 1.0;
+		/* L2 toward the built-in weights, not toward 0: with a few dozen
+		 * queries the prior is worth more than a feature's noise. */
+		double prior[NFEAT];
+		for (int f = 0; f < NFEAT; f++)
+			prior[f] = m.w[f];
+		const double lambda = 0.2;
+		const double lr = 1.0;
 		for (int it = 0; it < 500; it++) {
 			memset(g, 0, sizeof g);
 			for (size_t p = 0; p < npairs; p++) {
@@ -1719,7 +1725,7 @@ int search_train(shop *s, const char *path, shop_emit emit, void *arg)
 					g[f] -= sig * (a[f] - b[f]);
 			}
 			for (int f = 0; f < NFEAT; f++)
-				m.w[f] -= lr * (g[f] / wsum + lambda * m.w[f]);
+				m.w[f] -= lr * (g[f] / wsum + lambda * (m.w[f] - prior[f]));
 		}
 		free(pw);
 		free(x);
