@@ -1460,10 +1460,19 @@ static int judgments_read(shop *s, const char *path, judgments *js)
 	int rc = id ? 0 : s->err.code, more;
 	while (!rc && (more = jsonl_next(rd, &rec, &s->err)) > 0) {
 		size_t line = jsonl_lineno(rd);
-		const char *qt = rec_str(rec, "query", &s->err), *sku = qt ? rec_str(rec, "sku", &s->err) : NULL;
+		const char *qt = rec_str(rec, "query", &s->err), *sku = NULL;
+		if (!qt && !s->err.code)
+			err_set(&s->err, SHOP_DATAERR, "field 'query' is required");
+		if (qt && !(sku = rec_str(rec, "sku", &s->err)) && !s->err.code)
+			err_set(&s->err, SHOP_DATAERR, "field 'sku' is required");
 		int64_t label = -1;
-		const char *lk = jv_get_kind(rec_field(jv_copy(rec), "label")) == JV_KIND_NULL ? "rating" : "label";
-		if (sku && rec_int(rec, lk, &label, &s->err) == 0 && (label < 0 || label > 10))
+		jv lv = rec_field(rec, "label");
+		const char *lk = jv_get_kind(lv) == JV_KIND_NULL ? "rating" : "label";
+		jv_free(lv);
+		int got = sku ? rec_int(rec, lk, &label, &s->err) : -1;
+		if (got == 0)
+			err_set(&s->err, SHOP_DATAERR, "field 'label' is required: a grade from 0 to 10");
+		else if (got == 1 && (label < 0 || label > 10))
 			err_set(&s->err, SHOP_DATAERR, "field '%s': %lld is not a grade from 0 to 10", lk, (long long)label);
 		if (s->err.code) {
 			err_prefix(&s->err, "%s:%zu: ", name, line);
@@ -1754,7 +1763,7 @@ int search_train(shop *s, const char *path, shop_emit emit, void *arg)
 	mj = jv_object_set(mj, jv_string("sd"), sd);
 	if (!rc && !store_begin(eng.st, &s->err)) {
 		buf b = {0};
-		json_dump(jv_copy(mj), &b);
+		json_dump(mj, &b);
 		char now[32];
 		clock_now_text(now);
 		sqlite3_stmt *up = store_stmt(eng.st,
