@@ -27,6 +27,7 @@
 #define NCOL 4            /* title, brand, category, body */
 #define MAX_TERMS 12      /* words of a query past this are ignored */
 #define CAND_MAX 500L      /* candidates read from the index per pass */
+#define FALLBACK_MAX 250L  /* candidates of the looser passes, when every word finds too few */
 #define RERANK ((size_t)30) /* the best this many are re-ranked by the model */
 #define KEY_MAX 20        /* bytes of a suggestion prefix key */
 #define KEEP_PER_KEY 16   /* title phrases kept per prefix by reindex */
@@ -408,6 +409,11 @@ static void query_vocab(query *q)
 	for (int i = 0; i < q->n; i++) {
 		term *t = &q->t[i];
 		int64_t df = vocab_docs(t->stem);
+		/* A last word that is a word of the index is taken as typed: a
+		 * prefix query makes FTS5 merge the doclists of every term that
+		 * starts with it, which is most of the cost of a query. */
+		if (df && t->prefix)
+			t->prefix = 0;
 		if (!df && !(t->prefix && has_prefix_terms(t->stem)) && correctable(t->stem)) {
 			t->fixed = nearest_term(t->stem);
 			if (t->fixed) {
@@ -693,16 +699,17 @@ static int gather(query *q, const search_req *r, long want)
 	}
 	if ((long)q->nc >= want || q->n < 2)
 		return 0;
+	long budget = (long)q->nc + FALLBACK_MAX;
 	if (q->n >= 3)
-		for (int skip = q->n - 1; skip >= 0 && (long)q->nc < CAND_MAX; skip--) {
+		for (int skip = q->n - 1; skip >= 0 && (long)q->nc < budget; skip--) {
 			char *se = build_expr(q, all & ~(1u << skip), "AND", 0);
-			long k = run_pass(q, r, se, CAND_MAX - (long)q->nc);
+			long k = run_pass(q, r, se, budget - (long)q->nc);
 			free(se);
 			if (k < 0)
 				return -1;
 		}
 	char *oe = build_expr(q, all, "OR", 0);
-	long k = (long)q->nc < CAND_MAX ? run_pass(q, r, oe, CAND_MAX - (long)q->nc) : 0;
+	long k = (long)q->nc < budget ? run_pass(q, r, oe, budget - (long)q->nc) : 0;
 	if (k < 0) {
 		free(oe);
 		return -1;
