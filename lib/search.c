@@ -1467,6 +1467,12 @@ static int judgments_read(shop *s, const char *path, judgments *js)
 	int rc = id ? 0 : s->err.code, more;
 	while (!rc && (more = jsonl_next(rd, &rec, &s->err)) > 0) {
 		size_t line = jsonl_lineno(rd);
+		if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+			err_set(&s->err, SHOP_DATAERR, "%s:%zu: expected an object, got %s", name, line, jv_kind_text(rec));
+			jv_free(rec);
+			rc = SHOP_DATAERR;
+			break;
+		}
 		const char *qt = rec_str(rec, "query", &s->err), *sku = NULL;
 		if (!qt && !s->err.code)
 			err_set(&s->err, SHOP_DATAERR, "field 'query' is required");
@@ -1612,8 +1618,13 @@ int search_eval(shop *s, const char *path, int verbose, int untrained, shop_emit
 {
 	judgments js;
 	model m;
-	if (engine_open(s) || prepare(s) || judgments_read(s, path, &js))
+	if (engine_open(s) || judgments_read(s, path, &js))
 		return s->err.code;
+	/* Only a good file may build what a first query builds. */
+	if (prepare(s)) {
+		judgments_free(&js);
+		return s->err.code;
+	}
 	int rc = untrained ? (model_default(&m), 0) : model_load(s, &m);
 	double nd = 0, mrr = 0, zero = 0;
 	size_t n = 0;
@@ -1644,8 +1655,13 @@ typedef struct example {
 int search_train(shop *s, const char *path, shop_emit emit, void *arg)
 {
 	judgments js;
-	if (engine_open(s) || prepare(s) || judgments_read(s, path, &js))
+	if (engine_open(s) || judgments_read(s, path, &js))
 		return s->err.code;
+	/* Only a good file may build what a first query builds. */
+	if (prepare(s)) {
+		judgments_free(&js);
+		return s->err.code;
+	}
 	model base;
 	model_default(&base);
 	example *ex = NULL;
