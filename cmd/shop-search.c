@@ -32,6 +32,10 @@ static int price_arg(shop *s, cli_args *a, const char *opt, int64_t *out)
 static int cmd_query(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
+	if (!a->argc)
+		return err_set(&s->err, SHOP_USAGE, "query: give the words to search for");
+	if (s->table && cli_has(a, "facets"))
+		return err_set(&s->err, SHOP_USAGE, "--facets prints records of their own: use it without --table");
 	search_req r = {0};
 	buf text = {0};
 	for (int i = 0; i < a->argc; i++) {

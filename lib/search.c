@@ -369,6 +369,17 @@ static char *nearest_term(const char *stem)
 	sqlite3_reset(q);
 	free(lo);
 	free(hi);
+	/* The copy may be older than the index: a term whose products are
+	 * all gone since is no correction. */
+	sqlite3_stmt *live = best ? store_stmt(eng.st, "SELECT doc FROM search_vocab WHERE term = ?1", eng.err) : NULL;
+	if (live) {
+		store_bind_text(live, 1, best);
+		if (sqlite3_step(live) != SQLITE_ROW || sqlite3_column_int64(live, 0) <= 0) {
+			free(best);
+			best = NULL;
+		}
+		sqlite3_reset(live);
+	}
 	return best;
 }
 
@@ -1073,16 +1084,23 @@ static int log_query(shop *s, const char *text)
 		rc = s->err.code;
 	sqlite3_stmt *sg = rc ? NULL
 	                      : store_stmt(eng.st,
-	                                   "INSERT INTO search_suggest (prefix, phrase, weight) VALUES (?1, ?2, ?3) "
+	                                   "INSERT INTO search_suggest (prefix, phrase, weight) "
+	                                   "VALUES (?1, ?2, coalesce((SELECT weight FROM search_suggest "
+	                                   "WHERE prefix = ?4 AND phrase = ?2 AND prefix <> ?1), ?3)) "
 	                                   "ON CONFLICT (prefix, phrase) DO UPDATE SET weight = weight + 1",
 	                                   &s->err);
-	size_t len = strlen(nq);
-	for (size_t k = 1; sg && !rc && k <= len && k <= KEY_MAX; k++) {
+	size_t len = strlen(nq), longest = len < KEY_MAX ? len : KEY_MAX;
+	while (longest < len && longest > 0 && ((unsigned char)nq[longest] & 0xc0) == 0x80)
+		longest--;
+	for (size_t k = longest; sg && !rc && k >= 1; k--) {
 		if (k < len && ((unsigned char)nq[k] & 0xc0) == 0x80)
 			continue;
 		sqlite3_bind_text(sg, 1, nq, (int)k, SQLITE_TRANSIENT);
 		store_bind_text(sg, 2, nq);
 		sqlite3_bind_int64(sg, 3, n);
+		/* A new row under a prefix where reindex kept no row for the
+		 * phrase takes the weight of its longest prefix, counted first. */
+		sqlite3_bind_text(sg, 4, nq, (int)longest, SQLITE_TRANSIENT);
 		rc = store_done(eng.st, sg, &s->err, "search: log");
 	}
 	if (!rc)
