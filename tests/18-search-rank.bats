@@ -231,7 +231,6 @@ refused_judgments() {
 }
 
 @test "train, eval: a label out of 0..10, or a missing query, sku or label, is 65 with its line number" {
-	# (was a bug: labels 11 and -1 were taken, a missing query or sku skipped)
 	refused_judgments '{"query":"lantern","sku":"LAN-R3","label":11}' "label"
 	refused_judgments '{"query":"lantern","sku":"LAN-R3","label":-1}' "label"
 	refused_judgments '{"sku":"LAN-R3","label":1}' "query"
