@@ -97,31 +97,15 @@ static int row_load(shop *s, const char *order_id, pay_row *r, shop_err *e)
 
 static jv refunds_of(shop *s, const char *payment_id, shop_err *e)
 {
-	jv list = jv_array();
 	sqlite3_stmt *q = store_stmt(s->st,
-	                             "SELECT id, amount, rma_id, status, gateway_ref, reason, created_at, updated_at "
-	                             "FROM refund WHERE payment_id = ?1 ORDER BY n",
+	                             "SELECT id, amount, NULLIF(rma_id, '') AS rma_id, status, "
+	                             "NULLIF(gateway_ref, '') AS gateway_ref, NULLIF(reason, '') AS reason, created_at, "
+	                             "updated_at FROM refund WHERE payment_id = ?1 ORDER BY n",
 	                             e);
 	if (!q)
-		return list;
+		return jv_array();
 	store_bind_text(q, 1, payment_id);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		jv r = jv_object();
-		r = jv_object_set(r, jv_string("id"), jv_string(store_col_text(q, 0)));
-		r = jv_object_set(r, jv_string("amount"), jv_number((double)sqlite3_column_int64(q, 1)));
-		r = jv_object_set(r, jv_string("rma_id"), jv_text_or_null(store_col_text(q, 2)));
-		r = jv_object_set(r, jv_string("status"), jv_string(store_col_text(q, 3)));
-		r = jv_object_set(r, jv_string("gateway_ref"), jv_text_or_null(store_col_text(q, 4)));
-		r = jv_object_set(r, jv_string("reason"), jv_text_or_null(store_col_text(q, 5)));
-		r = jv_object_set(r, jv_string("created_at"), jv_string(store_col_text(q, 6)));
-		r = jv_object_set(r, jv_string("updated_at"), jv_string(store_col_text(q, 7)));
-		list = jv_array_append(list, r);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, e, "refund");
-	return list;
+	return shop_rows(s, q, "refund", e);
 }
 
 /* The payment record of shop-records(5). */
@@ -712,13 +696,8 @@ static int run(shop *s, const want *w, const char *order_id, shop_emit emit, voi
 		shop_note(s, "order %s has no payment: nothing to %s", order_id, w->op);
 		return 0;
 	}
-	jv rec = row_record(s, &r, &s->err);
-	if (s->err.code) {
-		jv_free(rec);
-		return s->err.code;
-	}
-	emit(arg, rec);
-	return 0;
+	shop_emit_built(s, row_record(s, &r, &s->err), emit, arg);
+	return s->err.code;
 }
 
 int pay_authorize(shop *s, const char *order_id, const char *method, shop_emit emit, void *arg)
@@ -761,13 +740,8 @@ int pay_show(shop *s, const char *order_id, shop_emit emit, void *arg)
 		jv_free(o);
 		return err_set(&s->err, SHOP_NOTFOUND, "order %s has no payment", order_id);
 	}
-	jv rec = row_record(s, &r, &s->err);
-	if (s->err.code) {
-		jv_free(rec);
-		return s->err.code;
-	}
-	emit(arg, rec);
-	return 0;
+	shop_emit_built(s, row_record(s, &r, &s->err), emit, arg);
+	return s->err.code;
 }
 
 static const char *const statuses[] = {"authorized", "captured", "voided", "partially_refunded",
@@ -806,12 +780,7 @@ int pay_list(shop *s, const pay_filter *f, shop_emit emit, void *arg)
 	size_t n;
 	pay_row *rows = rows_all(s, q, &n);
 	for (size_t i = 0; i < n && !s->err.code; i++) {
-		jv rec = row_record(s, &rows[i], &s->err);
-		if (s->err.code) {
-			jv_free(rec);
-			break;
-		}
-		if (shop_filter_emit(&sf, rec))
+		if (shop_emit_built(s, row_record(s, &rows[i], &s->err), shop_filter_emit, &sf))
 			break;
 	}
 	free(rows);

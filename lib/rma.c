@@ -103,30 +103,14 @@ static int row_load(shop *s, const char *id, rma_row *r, shop_err *e)
 /* The lines of an RMA as records, in key order. */
 static jv lines_of(shop *s, const char *id, shop_err *e)
 {
-	jv list = jv_array();
 	sqlite3_stmt *q = store_stmt(s->st,
 	                             "SELECT sku, qty, warehouse, subtotal, discount, tax, amount FROM rma_line "
 	                             "WHERE rma_id = ?1 ORDER BY sku, warehouse",
 	                             e);
 	if (!q)
-		return list;
+		return jv_array();
 	store_bind_text(q, 1, id);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		jv l = jv_object();
-		l = jv_object_set(l, jv_string("sku"), jv_string(store_col_text(q, 0)));
-		l = jv_object_set(l, jv_string("qty"), jv_number((double)sqlite3_column_int64(q, 1)));
-		l = jv_object_set(l, jv_string("warehouse"), jv_string(store_col_text(q, 2)));
-		l = jv_object_set(l, jv_string("subtotal"), jv_number((double)sqlite3_column_int64(q, 3)));
-		l = jv_object_set(l, jv_string("discount"), jv_number((double)sqlite3_column_int64(q, 4)));
-		l = jv_object_set(l, jv_string("tax"), jv_number((double)sqlite3_column_int64(q, 5)));
-		l = jv_object_set(l, jv_string("amount"), jv_number((double)sqlite3_column_int64(q, 6)));
-		list = jv_array_append(list, l);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, e, "rma_line");
-	return list;
+	return shop_rows(s, q, "rma_line", e);
 }
 
 /* The rma record of shop-records(5). */
@@ -160,12 +144,8 @@ static int emit_row(shop *s, const char *id, shop_emit emit, void *arg)
 	}
 	jv rec = row_record(s, &r, &s->err);
 	row_free(&r);
-	if (s->err.code) {
-		jv_free(rec);
-		return s->err.code;
-	}
-	emit(arg, rec);
-	return 0;
+	shop_emit_built(s, rec, emit, arg);
+	return s->err.code;
 }
 
 /* An event about the RMA, whose subject is its order: data (consumed) gets
@@ -770,19 +750,10 @@ static int receive_step(shop *s, const rma_row *r, const void *arg, shop_err *e)
 		return e->code;
 	store_bind_text(q, 1, r->id);
 	/* Rows first: inv_return runs statements of its own. */
-	jv lines = jv_array();
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		jv l = jv_object();
-		l = jv_object_set(l, jv_string("sku"), jv_string(store_col_text(q, 0)));
-		l = jv_object_set(l, jv_string("warehouse"), jv_string(store_col_text(q, 1)));
-		l = jv_object_set(l, jv_string("qty"), jv_number((double)sqlite3_column_int64(q, 2)));
-		lines = jv_array_append(lines, l);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE) {
+	jv lines = shop_rows(s, q, "rma_line", e);
+	if (e->code) {
 		jv_free(lines);
-		return store_fail_rc(s->st, step, e, "rma_line");
+		return e->code;
 	}
 	jv_array_foreach(lines, i, l)
 	{
@@ -1086,12 +1057,7 @@ int rma_list(shop *s, const rma_filter *f, shop_emit emit, void *arg)
 	shop_filter flt = {s, f->where, f->limit, 0, "rma", "id", emit, arg};
 	size_t i = 0;
 	for (; i < n && !s->err.code; i++) {
-		jv rec = row_record(s, &rows[i], &s->err);
-		if (s->err.code) {
-			jv_free(rec);
-			break;
-		}
-		if (shop_filter_emit(&flt, rec))
+		if (shop_emit_built(s, row_record(s, &rows[i], &s->err), shop_filter_emit, &flt))
 			break;
 	}
 	for (i = 0; i < n; i++)

@@ -76,23 +76,12 @@ static int row_load(shop *s, const char *id, ship_row *r, shop_err *e)
 
 static jv lines_of(shop *s, const char *id, shop_err *e)
 {
-	jv list = jv_array();
 	sqlite3_stmt *q =
 		store_stmt(s->st, "SELECT sku, qty FROM shipment_line WHERE shipment_id = ?1 ORDER BY sku", e);
 	if (!q)
-		return list;
+		return jv_array();
 	store_bind_text(q, 1, id);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		jv l = jv_object();
-		l = jv_object_set(l, jv_string("sku"), jv_string(store_col_text(q, 0)));
-		l = jv_object_set(l, jv_string("qty"), jv_number((double)sqlite3_column_int64(q, 1)));
-		list = jv_array_append(list, l);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, e, "shipment_line");
-	return list;
+	return shop_rows(s, q, "shipment_line", e);
 }
 
 static jv row_record(shop *s, const ship_row *r, shop_err *e)
@@ -124,13 +113,8 @@ static int emit_row(shop *s, const char *id, shop_emit emit, void *arg)
 	ship_row r;
 	if (row_load(s, id, &r, &s->err))
 		return s->err.code;
-	jv rec = row_record(s, &r, &s->err);
-	if (s->err.code) {
-		jv_free(rec);
-		return s->err.code;
-	}
-	emit(arg, rec);
-	return 0;
+	shop_emit_built(s, row_record(s, &r, &s->err), emit, arg);
+	return s->err.code;
 }
 
 static int event(shop *s, const ship_row *r, const char *what, jv extra, shop_err *e)
@@ -781,12 +765,7 @@ int ship_list(shop *s, const ship_filter *f, shop_emit emit, void *arg)
 		store_fail_rc(s->st, step, &s->err, "shipment");
 	shop_filter sf = {s, f->where, f->limit, 0, "shipment", "id", emit, arg};
 	for (size_t i = 0; i < n && !s->err.code; i++) {
-		jv rec = row_record(s, &rows[i], &s->err);
-		if (s->err.code) {
-			jv_free(rec);
-			break;
-		}
-		if (shop_filter_emit(&sf, rec))
+		if (shop_emit_built(s, row_record(s, &rows[i], &s->err), shop_filter_emit, &sf))
 			break;
 	}
 	free(rows);

@@ -82,6 +82,39 @@ int shop_out(void *arg, jv rec)
 	return jsonl_out_closed();
 }
 
+int shop_emit_built(shop *s, jv rec, shop_emit emit, void *arg)
+{
+	if (s->err.code) {
+		jv_free(rec);
+		return s->err.code;
+	}
+	return emit(arg, rec);
+}
+
+jv shop_rows(shop *s, sqlite3_stmt *q, const char *what, shop_err *e)
+{
+	jv list = jv_array();
+	int step, n = sqlite3_column_count(q);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		jv r = jv_object();
+		for (int i = 0; i < n; i++) {
+			jv v;
+			switch (sqlite3_column_type(q, i)) {
+			case SQLITE_INTEGER: v = jv_number((double)sqlite3_column_int64(q, i)); break;
+			case SQLITE_FLOAT: v = jv_number(sqlite3_column_double(q, i)); break;
+			case SQLITE_NULL: v = jv_null(); break;
+			default: v = jv_string(store_col_text(q, i));
+			}
+			r = jv_object_set(r, jv_string(sqlite3_column_name(q, i)), v);
+		}
+		list = jv_array_append(list, r);
+	}
+	sqlite3_reset(q);
+	if (step != SQLITE_DONE)
+		store_fail_rc(s->st, step, e, what);
+	return list;
+}
+
 int shop_drop(void *arg, jv rec)
 {
 	(void)arg;

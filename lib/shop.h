@@ -15,6 +15,7 @@
 
 struct store;
 struct cfg;
+struct sqlite3_stmt;
 
 /* A warehouse of the config (shop.yaml(5) warehouses). */
 typedef struct warehouse {
@@ -101,6 +102,17 @@ int shop_read_all(shop *s, jv *all, size_t **lines, size_t *n);
 /* "stdin:LINE" of record i, for the label argument of batch functions;
  * arg is the lines array of shop_read_all. A static buffer. */
 const char *shop_line_label(void *lines, size_t i);
+
+/* Hand rec, a record just built, to emit, unless building it failed
+ * (s->err set: rec is freed). Nonzero when the caller should stop: the
+ * error's code, or emit's answer; the caller's result is s->err.code. */
+int shop_emit_built(shop *s, jv rec, shop_emit emit, void *arg);
+
+/* The rows of q (bound, not yet stepped) as an array of objects keyed by
+ * the columns' names: an integer or real column is a number, NULL is
+ * null, anything else a string. q is reset. A step error is recorded in
+ * e as "what: ..." and the rows read so far are returned. */
+jv shop_rows(shop *s, struct sqlite3_stmt *q, const char *what, shop_err *e);
 
 /* The warehouse with this id, or NULL. */
 const warehouse *shop_warehouse(const shop *s, const char *id);
