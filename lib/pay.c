@@ -30,8 +30,9 @@ static const char row_sql[] =
 	"authorized_at, expires_at, captured_at, voided_at, created_at, updated_at, amount, captured, refunded, "
 	"attempt, pending_amount FROM payment ";
 
-static void row_read(sqlite3_stmt *q, pay_row *r)
+static void row_read(sqlite3_stmt *q, void *row)
 {
+	pay_row *r = row;
 	r->exists = 1;
 	STORE_COPY(r->id, q, 0);
 	STORE_COPY(r->order_id, q, 1);
@@ -60,19 +61,7 @@ static void row_read(sqlite3_stmt *q, pay_row *r)
  * anything else runs on the connection. A failure is recorded in s->err. */
 static pay_row *rows_all(shop *s, sqlite3_stmt *q, size_t *n)
 {
-	pay_row *rows = NULL;
-	size_t cap = 0;
-	int step;
-	*n = 0;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap)
-			rows = xrealloc(rows, (cap = cap ? cap * 2 : 16) * sizeof *rows);
-		row_read(q, &rows[(*n)++]);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, &s->err, "payment");
-	return rows;
+	return store_rows(s->st, q, sizeof(pay_row), row_read, n, &s->err, "payment");
 }
 
 /* The payment of an order; r->exists 0 when it has none. */
@@ -86,13 +75,7 @@ static int row_load(shop *s, const char *order_id, pay_row *r, shop_err *e)
 	if (!q)
 		return e->code;
 	store_bind_text(q, 1, order_id);
-	int step = sqlite3_step(q);
-	if (step == SQLITE_ROW)
-		row_read(q, r);
-	sqlite3_reset(q);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_fail_rc(s->st, step, e, "payment");
-	return 0;
+	return store_row(s->st, q, row_read, r, e, "payment") < 0 ? e->code : 0;
 }
 
 static jv refunds_of(shop *s, const char *payment_id, shop_err *e)

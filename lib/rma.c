@@ -61,8 +61,9 @@ static int was_refunded(const rma_row *r)
 	"id, order_id, status, reason, reject_reason, condition, currency, amount, shipping, refunded, refunding, " \
 	"received_at, refunded_at, created_at, updated_at"
 
-static void row_read(sqlite3_stmt *q, rma_row *r)
+static void row_read(sqlite3_stmt *q, void *row)
 {
+	rma_row *r = row;
 	memset(r, 0, sizeof *r);
 	STORE_COPY(r->id, q, 0);
 	r->order_id = xstrdup(store_col_text(q, 1));
@@ -89,14 +90,11 @@ static int row_load(shop *s, const char *id, rma_row *r, shop_err *e)
 	if (!q)
 		return e->code;
 	store_bind_text(q, 1, id);
-	int step = sqlite3_step(q);
-	if (step == SQLITE_ROW)
-		row_read(q, r);
-	sqlite3_reset(q);
-	if (step == SQLITE_DONE)
+	int got = store_row(s->st, q, row_read, r, e, id);
+	if (got < 0)
+		return e->code;
+	if (!got)
 		return err_set(e, SHOP_NOTFOUND, "rma %s: no such return", id);
-	if (step != SQLITE_ROW)
-		return store_fail_rc(s->st, step, e, id);
 	return 0;
 }
 
@@ -1044,16 +1042,8 @@ int rma_list(shop *s, const rma_filter *f, shop_emit emit, void *arg)
 	store_bind_text(q, 1, f->status);
 	store_bind_text(q, 2, f->order);
 	/* Rows first: the lines are read with another statement. */
-	rma_row *rows = NULL;
-	size_t n = 0;
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		rows = xrealloc(rows, (n + 1) * sizeof *rows);
-		row_read(q, &rows[n++]);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, &s->err, "rma");
+	size_t n;
+	rma_row *rows = store_rows(s->st, q, sizeof *rows, row_read, &n, &s->err, "rma");
 	shop_filter flt = {s, f->where, f->limit, 0, "rma", "id", emit, arg};
 	size_t i = 0;
 	for (; i < n && !s->err.code; i++) {

@@ -29,8 +29,9 @@ static const char row_sql[] = "SELECT id, order_id, warehouse, status, carrier, 
                               "label_url, carrier_ref, tracker_ref, pending_key, detail, created_at, updated_at, "
                               "shipped_at, delivered_at, coalesce(weight_g, 0), coalesce(rate, 0) FROM shipment ";
 
-static void row_read(sqlite3_stmt *q, ship_row *r)
+static void row_read(sqlite3_stmt *q, void *row)
 {
+	ship_row *r = row;
 	r->exists = 1;
 	STORE_COPY(r->id, q, 0);
 	STORE_COPY(r->order_id, q, 1);
@@ -63,13 +64,10 @@ static int row_load(shop *s, const char *id, ship_row *r, shop_err *e)
 	if (!q)
 		return e->code;
 	store_bind_text(q, 1, id);
-	int step = sqlite3_step(q);
-	if (step == SQLITE_ROW)
-		row_read(q, r);
-	sqlite3_reset(q);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_fail_rc(s->st, step, e, "shipment");
-	if (!r->exists)
+	int got = store_row(s->st, q, row_read, r, e, "shipment");
+	if (got < 0)
+		return e->code;
+	if (!got)
 		return err_set(e, SHOP_NOTFOUND, "shipment %s: no such shipment", id);
 	return 0;
 }
@@ -752,17 +750,8 @@ int ship_list(shop *s, const ship_filter *f, shop_emit emit, void *arg)
 	store_bind_text(q, 1, f->status);
 	store_bind_text(q, 2, f->warehouse);
 	store_bind_text(q, 3, f->order);
-	ship_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap)
-			rows = xrealloc(rows, (cap = cap ? cap * 2 : 16) * sizeof *rows);
-		row_read(q, &rows[n++]);
-	}
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE)
-		store_fail_rc(s->st, step, &s->err, "shipment");
+	size_t n;
+	ship_row *rows = store_rows(s->st, q, sizeof *rows, row_read, &n, &s->err, "shipment");
 	shop_filter sf = {s, f->where, f->limit, 0, "shipment", "id", emit, arg};
 	for (size_t i = 0; i < n && !s->err.code; i++) {
 		if (shop_emit_built(s, row_record(s, &rows[i], &s->err), shop_filter_emit, &sf))

@@ -498,6 +498,38 @@ int store_begin(store *s, shop_err *e)
 	}
 }
 
+void *store_rows(store *s, sqlite3_stmt *q, size_t size, void (*read)(sqlite3_stmt *, void *), size_t *n,
+                 shop_err *e, const char *what)
+{
+	char *rows = NULL;
+	size_t cap = 0;
+	int step;
+	*n = 0;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap)
+			rows = xrealloc(rows, (cap = cap ? cap * 2 : 16) * size);
+		read(q, rows + (*n)++ * size);
+	}
+	sqlite3_reset(q);
+	if (step != SQLITE_DONE)
+		store_fail_rc(s, step, e, what);
+	return rows;
+}
+
+int store_row(store *s, sqlite3_stmt *q, void (*read)(sqlite3_stmt *, void *), void *row, shop_err *e,
+              const char *what)
+{
+	int step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		read(q, row);
+	sqlite3_reset(q);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		store_fail_rc(s, step, e, what);
+		return -1;
+	}
+	return step == SQLITE_ROW;
+}
+
 void store_before_commit(store *s, store_hook fn, void *arg)
 {
 	s->before_commit = fn;

@@ -63,6 +63,17 @@ int store_fail_rc(store *s, int rc, shop_err *e, const char *what);
  * reset it; 0, or the mapped error recorded in e as "what: ...". */
 int store_done(store *s, sqlite3_stmt *st, shop_err *e, const char *what);
 
+/* Step q (bound, not yet stepped) to its end, reading each row with
+ * read(q, row) into an array of size-byte rows: heap, *n of them (NULL
+ * when none). q is reset. A step error is recorded in e as "what: ..."
+ * and the rows read so far are returned. */
+void *store_rows(store *s, sqlite3_stmt *q, size_t size, void (*read)(sqlite3_stmt *, void *), size_t *n,
+                 shop_err *e, const char *what);
+/* Step q (bound) once and reset it: 1 with the row read into row, 0 when
+ * there is none, -1 with the error recorded in e as "what: ...". */
+int store_row(store *s, sqlite3_stmt *q, void (*read)(sqlite3_stmt *, void *), void *row, shop_err *e,
+              const char *what);
+
 /* Bind helpers: text NULL binds SQL NULL. Copies the text (SQLITE_TRANSIENT). */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Column text as a C string, "" for NULL. Borrowed until the next step. */
