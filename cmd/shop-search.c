@@ -1,6 +1,7 @@
 /* shop-search: find products; suggest; reindex; train and evaluate the
  * ranker. Options and printing only; the search lives in lib/search.c.
- * `shop-search WORDS...` is `shop-search query WORDS...`. */
+ * `shop-search WORDS...` is `shop-search query WORDS...` (the default
+ * command of cli.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,55 +166,9 @@ static const cli_cmd cmds[] = {
 };
 
 static const cli_tool tool = {"shop-search", "find products: search, suggest, facets, a learned ranker",
-                              shop_global_opts, cmds};
+                              shop_global_opts, cmds, "query"};
 
-/* The global option of name (long, or short when len is 0), or NULL. */
-static const cli_opt *find_global(const char *name, size_t len, char shortc)
-{
-	for (const cli_opt *o = shop_global_opts; o->name; o++)
-		if (len ? strlen(o->name) == len && !strncmp(o->name, name, len) : o->shortc == shortc)
-			return o;
-	return NULL;
-}
-
-/* `shop-search [GLOBAL] WORDS... [OPTIONS]`: after the global options,
- * anything but a command name (a word, "--", an option of the query)
- * starts a query, and "query" goes in before it. */
 int main(int argc, char **argv)
 {
-	int at = -1;
-	for (int i = 1; i < argc && at < 0; i++) {
-		const char *v = argv[i];
-		const cli_opt *o = NULL;
-		int eq = 0;
-		if (v[0] == '-' && v[1] == '-' && v[2]) {
-			const char *e = strchr(v + 2, '=');
-			eq = e != NULL;
-			o = find_global(v + 2, e ? (size_t)(e - v - 2) : strlen(v + 2), 0);
-		} else if (v[0] == '-' && v[1] && !v[2] && !(v[1] >= '0' && v[1] <= '9'))
-			o = find_global(NULL, 0, v[1]);
-		if (o) {
-			if (o->arg && !eq)
-				i++;
-			continue;
-		}
-		int known = !strcmp(v, "--help") || !strcmp(v, "--version");
-		for (const cli_cmd *c = cmds; c->name && !known; c++)
-			known = !strcmp(c->name, v);
-		if (known)
-			break;
-		at = i;
-	}
-	if (at < 0)
-		return shop_main(&tool, argc, argv);
-	char **nv = xmalloc(((size_t)argc + 2) * sizeof *nv);
-	for (int i = 0; i < at; i++)
-		nv[i] = argv[i];
-	nv[at] = "query";
-	for (int i = at; i < argc; i++)
-		nv[i + 1] = argv[i];
-	nv[argc + 1] = NULL;
-	int rc = shop_main(&tool, argc + 1, nv);
-	free(nv);
-	return rc;
+	return shop_main(&tool, argc, argv);
 }

@@ -123,7 +123,7 @@ extern const cli_opt shop_global_opts[];
 
 /* The main of a program: its name, one line about it, its commands. */
 #define SHOP_MAIN(name, summary, commands)                                          \
-	static const cli_tool shop_tool_ = {name, summary, shop_global_opts, commands}; \
+	static const cli_tool shop_tool_ = {name, summary, shop_global_opts, commands, NULL}; \
 	int main(int argc, char **argv)                                                 \
 	{                                                                               \
 		return shop_main(&shop_tool_, argc, argv);                                  \

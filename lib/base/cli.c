@@ -135,12 +135,22 @@ int cli_parse_tool(const cli_tool *t, int argc, char **argv, const cli_cmd **cmd
 	int help = 0, version = 0, dashdash = 0;
 	const cli_cmd *group = NULL; /* the first command of a group word seen alone */
 	const char *group_word = NULL;
+	const cli_cmd *dflt = NULL;
+	for (const cli_cmd *c = t->cmds; t->default_cmd && c->name && !dflt; c++)
+		if (!strcmp(c->name, t->default_cmd))
+			dflt = c;
 	for (int i = 1; i < argc; i++) {
 		char *s = argv[i];
 		if (dashdash || is_operand(s)) {
 			if (!cmd) {
 				int words = 0;
-				cmd = find_cmd(t, argv, i, argc, &words);
+				cmd = dashdash ? NULL : find_cmd(t, argv, i, argc, &words);
+				if (!cmd && dflt && !group) {
+					cmd = dflt; /* the operand is the default command's first */
+					tabs[1] = cmd->opts;
+					a->argv[a->argc++] = s;
+					continue;
+				}
 				if (!cmd) {
 					if (group)
 						return err_set(e, SHOP_USAGE, "unknown command '%s %s' (try --help)", group_word, s);
@@ -179,6 +189,13 @@ int cli_parse_tool(const cli_tool *t, int argc, char **argv, const cli_cmd **cmd
 			const char *eq = strchr(name, '=');
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
 			const cli_opt *o = find_long(tabs, name, len);
+			if (!o && !cmd && dflt) {
+				const cli_opt *own[3] = {dflt->opts, NULL, NULL};
+				if ((o = find_long(own, name, len))) {
+					cmd = dflt;
+					tabs[1] = cmd->opts;
+				}
+			}
 			if (!o)
 				return err_set(e, SHOP_USAGE, "unknown option '--%.*s'%s (try --help)", (int)len, name,
 				               cmd ? "" : " before the command");
@@ -198,6 +215,13 @@ int cli_parse_tool(const cli_tool *t, int argc, char **argv, const cli_cmd **cmd
 		/* Short options, possibly bundled: -qt, -n5, -n 5. */
 		for (const char *c = s + 1; *c; c++) {
 			const cli_opt *o = find_short(tabs, *c);
+			if (!o && !cmd && dflt) {
+				const cli_opt *own[3] = {dflt->opts, NULL, NULL};
+				if ((o = find_short(own, *c))) {
+					cmd = dflt;
+					tabs[1] = cmd->opts;
+				}
+			}
 			if (!o)
 				return err_set(e, SHOP_USAGE, "unknown option '-%c' (try --help)", *c);
 			if (!o->arg) {

@@ -46,6 +46,11 @@ typedef struct cli_tool {
 	const char *summary;
 	const cli_opt *global; /* NULL-name terminated */
 	const cli_cmd *cmds;   /* NULL-name terminated */
+	/* The command that runs when the first operand is not a command name,
+	 * or the first option after the global ones is one of its own, or
+	 * "--" comes first ("shop-search cable" is "shop-search query cable");
+	 * NULL: none, a command is required. */
+	const char *default_cmd;
 } cli_tool;
 
 /* The program name for messages (set by cli_parse_tool). */
