@@ -74,7 +74,7 @@ typedef struct cand {
 	int64_t id;
 	unsigned short tf[MAX_TERMS][NCOL];
 	int len[NCOL];
-	unsigned char phrase, whole_last, title_only;
+	unsigned char phrase, whole_last;
 	double f[NFEAT];
 	double base, score;
 } cand;
@@ -85,7 +85,6 @@ typedef struct query {
 	int n;
 	int ph_term[2 * MAX_TERMS + 2]; /* the expression's phrase i -> term, or -1 - term for a whole-word twin */
 	int nph;
-	int title_only; /* the pass reads title matches only */
 	cand *c;
 	size_t nc, cap;
 	int64_t *seen; /* open addressing set of candidate ids */
@@ -238,23 +237,33 @@ static char *normalize(const char *text, int keep_trailing_space)
 
 /* ---- the vocabulary and typo correction ---- */
 
-/* The products that have stem: from the copy of the vocabulary, else
- * (a word newer than the copy, or none) from the index itself, where a
- * count walks the term's whole doclist. */
+/* The first column of the first row of sql with text parameters a and b
+ * (either may be NULL), or 0 when there is no row. */
+static int64_t int_of(const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *q = store_stmt(eng.st, sql, eng.err);
+	if (!q)
+		return 0;
+	store_bind_text(q, 1, a);
+	store_bind_text(q, 2, b);
+	int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return v;
+}
+
+/* The products that have stem in the index itself, where a count walks
+ * the term's whole doclist. */
+static int64_t live_docs(const char *stem)
+{
+	return int_of("SELECT doc FROM search_vocab WHERE term = ?1", stem, NULL);
+}
+
+/* The products that have stem: from the copy of the vocabulary, else (a
+ * word newer than the copy, or none) from the index. */
 static int64_t vocab_docs(const char *stem)
 {
-	static const char *const sql[] = {"SELECT docs FROM search_word WHERE term = ?1",
-	                                  "SELECT doc FROM search_vocab WHERE term = ?1"};
-	int64_t d = 0;
-	for (int k = 0; k < 2 && !d; k++) {
-		sqlite3_stmt *q = store_stmt(eng.st, sql[k], eng.err);
-		if (!q)
-			return 0;
-		store_bind_text(q, 1, stem);
-		d = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-		sqlite3_reset(q);
-	}
-	return d;
+	int64_t d = int_of("SELECT docs FROM search_word WHERE term = ?1", stem, NULL);
+	return d ? d : live_docs(stem);
 }
 
 /* The upper end of the range of terms that start with p: p with its last
@@ -268,15 +277,8 @@ static char *range_end(const char *p, size_t n)
 
 static int has_prefix_terms(const char *stem)
 {
-	sqlite3_stmt *q = store_stmt(eng.st, "SELECT 1 FROM search_vocab WHERE term >= ?1 AND term < ?2 LIMIT 1",
-	                             eng.err);
-	if (!q)
-		return 0;
 	char *end = range_end(stem, strlen(stem));
-	store_bind_text(q, 1, stem);
-	store_bind_text(q, 2, end);
-	int r = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_reset(q);
+	int r = int_of("SELECT 1 FROM search_vocab WHERE term >= ?1 AND term < ?2 LIMIT 1", stem, end) != 0;
 	free(end);
 	return r;
 }
@@ -371,14 +373,9 @@ static char *nearest_term(const char *stem)
 	free(hi);
 	/* The copy may be older than the index: a term whose products are
 	 * all gone since is no correction. */
-	sqlite3_stmt *live = best ? store_stmt(eng.st, "SELECT doc FROM search_vocab WHERE term = ?1", eng.err) : NULL;
-	if (live) {
-		store_bind_text(live, 1, best);
-		if (sqlite3_step(live) != SQLITE_ROW || sqlite3_column_int64(live, 0) <= 0) {
-			free(best);
-			best = NULL;
-		}
-		sqlite3_reset(live);
+	if (best && live_docs(best) <= 0) {
+		free(best);
+		best = NULL;
 	}
 	return best;
 }
@@ -562,7 +559,6 @@ static void feat_fn(const Fts5ExtensionApi *x, Fts5Context *fc, sqlite3_context 
 	cand *c = &q->c[q->nc++];
 	memset(c, 0, sizeof *c);
 	c->id = id;
-	c->title_only = (unsigned char)q->title_only;
 	for (int col = 0; col < NCOL; col++)
 		x->xColumnSize(fc, col, &c->len[col]);
 	int ninst = 0;
@@ -697,16 +693,9 @@ static int gather(query *q, const search_req *r, long want)
 		return -1;
 	if (n > CAND_MAX) {
 		char *te = build_expr(q, all, "AND", 1);
-		q->title_only = 1;
 		n = run_pass(q, r, te, CAND_MAX);
-		q->title_only = 0;
 		free(te);
-		if (n < 0)
-			return -1;
-		/* Restore the phrase map of the whole expression (not needed
-		 * after the passes, but keep it right). */
-		free(build_expr(q, all, "AND", 0));
-		return 0;
+		return n < 0 ? -1 : 0;
 	}
 	if ((long)q->nc >= want || q->n < 2)
 		return 0;
@@ -924,33 +913,21 @@ static int build_words(shop *s, int64_t *products, size_t *phrases_n, int64_t *k
 	return build_suggest(s, products, phrases_n, keys);
 }
 
-static int exists(shop *s, const char *sql)
-{
-	sqlite3_stmt *q = store_stmt(eng.st, sql, &s->err);
-	if (!q)
-		return -1;
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : (store_fail_rc(eng.st, rc, &s->err, "search"), -1);
-}
-
 /* Before queries: rows another program left in search_pending go into
  * the index, and the vocabulary copy and the title phrases are built on
  * the first use of a store that has products. */
 static int prepare(shop *s)
 {
-	int pending = exists(s, "SELECT 1 FROM search_pending LIMIT 1");
-	int words = pending < 0 ? -1 : exists(s, "SELECT 1 FROM search_word LIMIT 1");
-	int docs = words < 0 ? -1 : exists(s, "SELECT 1 FROM search_fts_docsize LIMIT 1");
-	if (pending < 0 || words < 0 || docs < 0)
+	/* One statement on the path of every query: 1 when there is work. */
+	static const char work[] = "SELECT EXISTS (SELECT 1 FROM search_pending) OR "
+	                           "(NOT EXISTS (SELECT 1 FROM search_word) AND EXISTS (SELECT 1 FROM search_fts_docsize))";
+	if (!int_of(work, NULL, NULL))
 		return s->err.code;
-	if (!pending && (words || !docs))
-		return 0;
 	if (store_begin(eng.st, &s->err) || search_sync(eng.st, NULL, &s->err))
 		return s->err.code;
 	int64_t products = 0, keys = 0;
 	size_t nph = 0;
-	if (!exists(s, "SELECT 1 FROM search_word LIMIT 1") && build_words(s, &products, &nph, &keys)) {
+	if (!int_of("SELECT EXISTS (SELECT 1 FROM search_word)", NULL, NULL) && build_words(s, &products, &nph, &keys)) {
 		store_rollback(eng.st);
 		return s->err.code;
 	}
