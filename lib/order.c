@@ -878,8 +878,8 @@ int order_trace(shop *s, const char *id, shop_emit emit, void *arg)
 	if (!shop_store(s))
 		return s->err.code;
 	/* One read transaction, so that the sources agree with each other. */
-	if (sqlite3_exec(store_db(s->st), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(s->st, &s->err, "trace");
+	if (store_read(s->st, &s->err))
+		return s->err.code;
 	order_row r;
 	int rc = row_load(s, id, &r, &s->err);
 	row_free(&r);
@@ -905,7 +905,7 @@ int order_trace(shop *s, const char *id, shop_emit emit, void *arg)
 		}
 		jv_free(recs);
 	}
-	sqlite3_exec(store_db(s->st), "COMMIT", NULL, NULL, NULL);
+	store_read_end(s->st);
 	if (!rc)
 		qsort(items, n, sizeof *items, trace_cmp);
 	size_t i = 0;

@@ -934,23 +934,13 @@ static int prepare(shop *s)
 	return store_commit(eng.st, &s->err);
 }
 
-/* One read transaction around a query's statements: one snapshot, and
- * one lock instead of one per statement. */
-static void read_begin(void)
-{
-	sqlite3_exec(eng.db, "BEGIN", NULL, NULL, NULL);
-}
-
-static void read_end(void)
-{
-	if (!sqlite3_get_autocommit(eng.db))
-		sqlite3_exec(eng.db, "COMMIT", NULL, NULL, NULL);
-}
 
 /* Run r's query into q, ranked; the caller frees q. */
 static int run_query(shop *s, const search_req *r, const model *m, query *q, long want)
 {
 	memset(q, 0, sizeof *q);
+	if (s->err.code) /* the read transaction around it did not begin */
+		return s->err.code;
 	query_words(q, r->text);
 	if (!q->n)
 		return 0;
@@ -1100,7 +1090,7 @@ int search_query(shop *s, const search_req *r, shop_emit emit, void *arg)
 		return s->err.code;
 	long long limit = r->limit ? r->limit : DEFAULT_LIMIT;
 	query q;
-	read_begin();
+	store_read(eng.st, eng.err);
 	int rc = run_query(s, r, &m, &q, (long)(limit + r->offset));
 	if (!rc && q.corrected && q.nc) {
 		buf b = {0};
@@ -1138,7 +1128,7 @@ int search_query(shop *s, const search_req *r, shop_emit emit, void *arg)
 	}
 	if (!rc && !stop && r->facets && q.n && q.expr)
 		rc = facets(s, &q, r, emit, arg);
-	read_end();
+	store_read_end(eng.st);
 	if (!rc && r->log && q.nc && !q.corrected)
 		rc = log_query(s, r->text);
 	query_free(&q);
@@ -1574,9 +1564,9 @@ static int evaluate(shop *s, const judgments *js, const model *m, int verbose, s
 	for (size_t i = 0; i < js->n; i++) {
 		search_req r = {.text = js->q[i].text, .price_min = -1, .price_max = -1};
 		query q;
-		read_begin();
+		store_read(eng.st, eng.err);
 		int bad = run_query(s, &r, m, &q, 10);
-		read_end();
+		store_read_end(eng.st);
 		if (bad) {
 			query_free(&q);
 			return s->err.code;
@@ -1665,9 +1655,9 @@ int search_train(shop *s, const char *path, shop_emit emit, void *arg)
 	for (size_t i = 0; !rc && i < js.n; i++) {
 		search_req r = {.text = js.q[i].text, .price_min = -1, .price_max = -1};
 		query q;
-		read_begin();
+		store_read(eng.st, eng.err);
 		rc = run_query(s, &r, &base, &q, RERANK);
-		read_end();
+		store_read_end(eng.st);
 		for (size_t k = 0; !rc && k < q.nc && k < RERANK; k++) {
 			/* A candidate nobody judged counts as not relevant, as
 			 * eval counts it: the model must learn to keep it down. */
@@ -1845,7 +1835,10 @@ int search_time(shop *s, FILE *f, const char *name, int suggest, shop_emit emit,
 		if (!len)
 			continue;
 		double t0 = now_ms();
-		read_begin();
+		if (store_read(eng.st, eng.err)) {
+			rc = s->err.code;
+			break;
+		}
 		if (suggest) {
 			char *p = normalize(line, 1);
 			if (p && suggest_lookup(s, p, DEFAULT_LIMIT, NULL, NULL) < 0)
@@ -1862,7 +1855,7 @@ int search_time(shop *s, FILE *f, const char *name, int suggest, shop_emit emit,
 			}
 			query_free(&q);
 		}
-		read_end();
+		store_read_end(eng.st);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			ms = xrealloc(ms, cap * sizeof *ms);

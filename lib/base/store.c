@@ -530,6 +530,18 @@ int store_row(store *s, sqlite3_stmt *q, void (*read)(sqlite3_stmt *, void *), v
 	return step == SQLITE_ROW;
 }
 
+int store_read(store *s, shop_err *e)
+{
+	int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : store_fail_rc(s, rc, e, "begin");
+}
+
+void store_read_end(store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
 void store_before_commit(store *s, store_hook fn, void *arg)
 {
 	s->before_commit = fn;

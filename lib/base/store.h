@@ -39,6 +39,12 @@ int store_begin(store *s, shop_err *e);
 int store_commit(store *s, shop_err *e);
 void store_rollback(store *s);
 
+/* A read transaction (BEGIN, deferred): one snapshot for several
+ * statements, and one lock instead of one per statement. 0, or the error
+ * in e. store_read_end ends it (safe when none is open). */
+int store_read(store *s, shop_err *e);
+void store_read_end(store *s);
+
 /* A function that store_commit runs inside the transaction just before
  * COMMIT (one per store; NULL removes it): a failure (nonzero, e set)
  * rolls the transaction back and store_commit returns it. Lets a module
