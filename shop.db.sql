@@ -358,64 +358,60 @@ CREATE TABLE rma_line (
 ) WITHOUT ROWID;
 
 -- migrate: 7
--- Search (lib/search.c). search_fts indexes the active products only,
--- rowid = (length(title) << 32) | product.id: the index hands out matches
--- in rowid order, so a query that reads only its first matches gets the
--- products with the shortest titles, the ones BM25 ranks first. It is
--- contentless (the text lives in product), so a
--- row leaves it by the 'delete' command given the very values it was
--- indexed with. body is the description and the text values of the
--- attributes.
+-- Search (lib/search.c). search_source says, once, what the index holds:
+-- the active products' title, brand, category and body (the description
+-- and the text values of the attributes), under the key
+-- (length(title) << 32) | product.id. The index hands out matches in key
+-- order, so a query that reads only its first matches gets the products
+-- with the shortest titles, the ones BM25 ranks first.
 --
--- The triggers do not write search_fts themselves: SQLite's FTS5 (3.40)
--- flushes its pending terms to a new segment at every statement savepoint,
--- which made a 19k-product import six times slower. They queue the values
--- to index or delete in search_pending, and search_sync() moves the queue
--- into search_fts in one statement: store_commit runs it in the writer's
--- own transaction, just before COMMIT, and shop-search runs it before a
--- query when another program (the sqlite3 shell, say) left rows queued.
+-- search_fts is contentless (the text lives in product), so a row leaves
+-- it by the 'delete' command given the very values it was indexed with:
+-- the BEFORE triggers read them from search_source while the old row is
+-- still there. The triggers do not write search_fts themselves: SQLite's
+-- FTS5 (3.40) flushes its pending terms to a new segment at every
+-- statement savepoint, which made a 19k-product import six times slower.
+-- They queue the rows to delete and to index in search_pending, and
+-- search_sync() moves the queue into search_fts in one statement:
+-- store_commit runs it in the writer's own transaction, just before
+-- COMMIT, and shop-search runs it before a query when another program
+-- (the sqlite3 shell, say) left rows queued.
 CREATE VIRTUAL TABLE search_fts USING fts5 (title, brand, category, body, content = '',
 	tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_fts, 'row');
+CREATE VIEW search_source AS
+SELECT id, (length(title) << 32) | id AS key, title, brand, category,
+	coalesce(json_extract(doc, '$.description'), '') || ' ' ||
+	coalesce((SELECT group_concat(value, ' ') FROM json_each(doc, '$.attributes') WHERE type = 'text'), '') AS body
+FROM product WHERE status = 'active';
 CREATE TABLE search_pending (
 	seq      INTEGER PRIMARY KEY,
 	del      INTEGER NOT NULL,   -- 1: delete these values from the index; 0: index them
-	id       INTEGER NOT NULL,
+	key      INTEGER NOT NULL,   -- search_fts's rowid
 	title    TEXT NOT NULL,
 	brand    TEXT NOT NULL,
 	category TEXT NOT NULL,
 	body     TEXT NOT NULL
 );
-CREATE TRIGGER search_product_ai AFTER INSERT ON product WHEN new.status = 'active' BEGIN
-	INSERT INTO search_pending (del, id, title, brand, category, body)
-	VALUES (0, new.id, new.title, new.brand, new.category,
-		coalesce(json_extract(new.doc, '$.description'), '') || ' ' ||
-		coalesce((SELECT group_concat(value, ' ') FROM json_each(new.doc, '$.attributes') WHERE type = 'text'), ''));
+CREATE TRIGGER search_product_ai AFTER INSERT ON product BEGIN
+	INSERT INTO search_pending (del, key, title, brand, category, body)
+	SELECT 0, key, title, brand, category, body FROM search_source WHERE id = new.id;
+END;
+CREATE TRIGGER search_product_bu BEFORE UPDATE ON product BEGIN
+	INSERT INTO search_pending (del, key, title, brand, category, body)
+	SELECT 1, key, title, brand, category, body FROM search_source WHERE id = old.id;
 END;
 CREATE TRIGGER search_product_au AFTER UPDATE ON product BEGIN
-	INSERT INTO search_pending (del, id, title, brand, category, body)
-	SELECT 1, old.id, old.title, old.brand, old.category,
-		coalesce(json_extract(old.doc, '$.description'), '') || ' ' ||
-		coalesce((SELECT group_concat(value, ' ') FROM json_each(old.doc, '$.attributes') WHERE type = 'text'), '')
-	WHERE old.status = 'active';
-	INSERT INTO search_pending (del, id, title, brand, category, body)
-	SELECT 0, new.id, new.title, new.brand, new.category,
-		coalesce(json_extract(new.doc, '$.description'), '') || ' ' ||
-		coalesce((SELECT group_concat(value, ' ') FROM json_each(new.doc, '$.attributes') WHERE type = 'text'), '')
-	WHERE new.status = 'active';
+	INSERT INTO search_pending (del, key, title, brand, category, body)
+	SELECT 0, key, title, brand, category, body FROM search_source WHERE id = new.id;
 END;
-CREATE TRIGGER search_product_ad AFTER DELETE ON product WHEN old.status = 'active' BEGIN
-	INSERT INTO search_pending (del, id, title, brand, category, body)
-	VALUES (1, old.id, old.title, old.brand, old.category,
-		coalesce(json_extract(old.doc, '$.description'), '') || ' ' ||
-		coalesce((SELECT group_concat(value, ' ') FROM json_each(old.doc, '$.attributes') WHERE type = 'text'), ''));
+CREATE TRIGGER search_product_bd BEFORE DELETE ON product BEGIN
+	INSERT INTO search_pending (del, key, title, brand, category, body)
+	SELECT 1, key, title, brand, category, body FROM search_source WHERE id = old.id;
 END;
 -- A store made before search: index what it has.
 INSERT INTO search_fts (rowid, title, brand, category, body)
-SELECT (length(title) << 32) | id, title, brand, category,
-	coalesce(json_extract(product.doc, '$.description'), '') || ' ' ||
-		coalesce((SELECT group_concat(value, ' ') FROM json_each(product.doc, '$.attributes') WHERE type = 'text'), '')
-FROM product WHERE status = 'active';
+SELECT key, title, brand, category, body FROM search_source;
 -- Units ordered per sku, for popularity: every order counts as it is made
 -- (a cancelled one too: it shows interest).
 CREATE TABLE search_pop (

@@ -1355,10 +1355,7 @@ int search_reindex(shop *s, shop_emit emit, void *arg)
 		"DELETE FROM search_pending;"
 		"INSERT INTO search_fts (search_fts) VALUES ('delete-all');"
 		"INSERT INTO search_fts (rowid, title, brand, category, body) "
-		"SELECT (length(title) << 32) | id, title, brand, category, "
-		"coalesce(json_extract(doc, '$.description'), '') || ' ' || "
-		"coalesce((SELECT group_concat(value, ' ') FROM json_each(doc, '$.attributes') WHERE type = 'text'), '') "
-		"FROM product WHERE status = 'active';"
+		"SELECT key, title, brand, category, body FROM search_source;"
 		"INSERT INTO search_fts (search_fts) VALUES ('optimize');";
 	int rc = sqlite3_exec(eng.db, rebuild, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
@@ -1398,7 +1395,7 @@ int search_sync(store *st, void *arg, shop_err *e)
 		return store_fail_rc(st, rc, e, "search: sync");
 	sqlite3_stmt *mv = store_stmt(st,
 	                              "INSERT INTO search_fts (search_fts, rowid, title, brand, category, body) "
-	                              "SELECT CASE WHEN del THEN 'delete' END, (length(title) << 32) | id, title, brand, category, body "
+	                              "SELECT CASE WHEN del THEN 'delete' END, key, title, brand, category, body "
 	                              "FROM search_pending ORDER BY seq",
 	                              e);
 	if (!mv || store_done(st, mv, e, "search: sync"))
