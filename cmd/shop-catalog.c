@@ -1,12 +1,8 @@
 /* shop-catalog: products, variants, images, export and static publishing.
  * Options and printing only; the catalog lives in lib/catalog.c. */
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/jqx.h"
 #include "base/jsonl.h"
@@ -25,51 +21,13 @@ static int emit_line(void *arg, const char *json, size_t len)
 static int cmd_import(void *ctx, cli_args *a)
 {
 	shop *s = ctx;
-	const char *file = a->argc > 0 ? a->argv[0] : "-";
-	const char *rejects_path = cli_get(a, "rejects");
-	int keep = cli_has(a, "keep-going");
-	if (keep != (rejects_path != NULL))
-		return err_set(&s->err, SHOP_USAGE, "import: --keep-going and --rejects FILE go together");
-	FILE *in = stdin;
-	if (strcmp(file, "-")) {
-		in = fopen(file, "r");
-		if (!in)
-			return err_set(&s->err, errno == ENOENT ? SHOP_NOTFOUND : SHOP_IOERR, "%s: %s", file,
-			               strerror(errno));
-	}
-	FILE *rej = NULL;
-	if (rejects_path) {
-		/* 0600 like every file of the shop: rejects hold the input's data. */
-		int fd = open(rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd >= 0 && fchmod(fd, 0600) == 0)
-			rej = fdopen(fd, "w");
-		else if (fd >= 0)
-			close(fd);
-		if (!rej) {
-			if (in != stdin)
-				fclose(in);
-			return err_set(&s->err, SHOP_IOERR, "%s: %s", rejects_path, strerror(errno));
-		}
-	}
+	shop_import im;
+	if (shop_import_open(s, a, &im))
+		return s->err.code;
 	catalog_counts c;
-	int rc = catalog_import(s, in, strcmp(file, "-") ? file : "stdin", rej, &c);
-	if (in != stdin)
-		fclose(in);
-	if (rej && fclose(rej) && !rc)
-		rc = err_set(&s->err, SHOP_IOERR, "%s: %s", rejects_path, strerror(errno));
-	if (rc)
-		return rc;
-	jv r = jv_object();
-	r = jv_object_set(r, jv_string("kind"), jv_string("import"));
-	r = jv_object_set(r, jv_string("read"), jv_number((double)c.read));
-	r = jv_object_set(r, jv_string("created"), jv_number((double)c.created));
-	r = jv_object_set(r, jv_string("updated"), jv_number((double)c.updated));
-	r = jv_object_set(r, jv_string("unchanged"), jv_number((double)c.unchanged));
-	r = jv_object_set(r, jv_string("rejected"), jv_number((double)c.rejected));
-	jsonl_out(r);
-	return c.rejected ? err_set(&s->err, SHOP_DATAERR, "import: %zu record%s rejected (see %s)", c.rejected,
-	                            c.rejected == 1 ? "" : "s", rejects_path)
-	                  : 0;
+	int rc = catalog_import(s, im.in, im.name, im.rejects, &c);
+	shop_counts sc = {c.read, c.created, c.updated, c.unchanged, c.rejected};
+	return shop_import_close(s, &im, rc, &sc);
 }
 
 static int get_one(shop *s, const char *sku, void *arg)

@@ -59,6 +59,17 @@ static int cmd_list(void *ctx, cli_args *a)
 	return rc;
 }
 
+static int cmd_import(void *ctx, cli_args *a)
+{
+	shop *s = ctx;
+	shop_import im;
+	if (shop_import_open(s, a, &im))
+		return s->err.code;
+	shop_counts c;
+	int rc = order_import(s, im.in, im.name, im.rejects, &c);
+	return shop_import_close(s, &im, rc, &c);
+}
+
 static int confirm_one(shop *s, const char *id, void *arg)
 {
 	(void)arg;
@@ -185,6 +196,12 @@ static const cli_opt list_opts[] = {
 	{NULL, 0, NULL, NULL},
 };
 
+static const cli_opt import_opts[] = {
+	{"keep-going", 0, NULL, "write the good records; bad ones go to --rejects"},
+	{"rejects", 0, "FILE", "where --keep-going copies each bad line with its error"},
+	{NULL, 0, NULL, NULL},
+};
+
 static const cli_opt reason_opts[] = {
 	{"reason", 0, "R", "why (stored in the order and its event)"},
 	{NULL, 0, NULL, NULL},
@@ -205,6 +222,8 @@ static const cli_opt ack_opts[] = {
 static const cli_cmd cmds[] = {
 	{"show", "[ID...]", "print orders", NULL, cmd_show, 0, -1},
 	{"list", "", "orders, newest first", list_opts, cmd_list, 0, 0},
+	{"import", "[FILE]", "add the order history of another shop (all or nothing)", import_opts, cmd_import, 0,
+	 1},
 	{"confirm", "[ID...]", "pending -> confirmed, counting promotion uses", NULL, cmd_confirm, 0, -1},
 	{"cancel", "[ID...]", "cancel orders and release their stock", reason_opts, cmd_cancel, 0, -1},
 	{"set-status", "[ID...] STATUS", "move orders to STATUS (the state machine decides)", reason_opts,

@@ -1,6 +1,8 @@
 /* order: see order.h. */
 #include "order.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -124,6 +126,112 @@ static int row_load(shop *s, const char *id, order_row *r, shop_err *e)
 	return e->code;
 }
 
+/* ---- the record and its row: one writer for checkout and import ---- */
+
+/* An order as order_put writes it. The nested values are JSON texts,
+ * written as they are; created_at is also the updated_at of a new order. */
+typedef struct order_parts {
+	const char *id, *customer, *cart_id, *status, *currency, *created_at;
+	const char *address, *payment_method, *lines, *promotions;
+	int64_t subtotal, discount, shipping, tax, total;
+	int imported; /* adds "imported":true after the times */
+} order_parts;
+
+/* ,"key": before a member's value (keys are plain names). No printf: an
+ * import writes some millions of these. */
+static void put_key(buf *d, const char *key)
+{
+	buf_add(d, ",\"", 2);
+	buf_adds(d, key);
+	buf_add(d, "\":", 2);
+}
+
+static void put_str(buf *d, const char *key, const char *v)
+{
+	put_key(d, key);
+	if (v)
+		json_dump_str(v, strlen(v), d);
+	else
+		buf_add(d, "null", 4);
+}
+
+static void put_raw(buf *d, const char *key, const char *json)
+{
+	put_key(d, key);
+	buf_adds(d, json);
+}
+
+static void put_int(buf *d, const char *key, int64_t v)
+{
+	put_key(d, key);
+	json_dump_int(v, d);
+}
+
+/* The order record, in the key order of shop-records(5) "order". */
+static void order_write(const order_parts *o, buf *d)
+{
+	buf_reset(d);
+	buf_adds(d, "{\"kind\":\"order\"");
+	put_str(d, "id", o->id);
+	put_str(d, "customer", o->customer);
+	put_str(d, "cart_id", o->cart_id);
+	put_str(d, "status", o->status);
+	put_str(d, "currency", o->currency);
+	put_raw(d, "address", o->address);
+	put_raw(d, "payment_method", o->payment_method);
+	put_raw(d, "lines", o->lines);
+	put_raw(d, "promotions", o->promotions);
+	put_int(d, "subtotal", o->subtotal);
+	put_int(d, "discount", o->discount);
+	put_int(d, "shipping", o->shipping);
+	put_int(d, "tax", o->tax);
+	put_int(d, "total", o->total);
+	buf_adds(d, ",\"reason\":null");
+	put_str(d, "created_at", o->created_at);
+	put_str(d, "updated_at", o->created_at);
+	if (o->imported)
+		buf_adds(d, ",\"imported\":true");
+	buf_addc(d, '}');
+}
+
+/* Write the record of o into doc and insert the order's row, inside the
+ * caller's write transaction (the AFTER INSERT trigger of the search
+ * module counts its units). *inserted is 0 when an order with this id is
+ * there already: then nothing is written. 0, or the store's error in e. */
+static int order_put(shop *s, const order_parts *o, buf *doc, int *inserted, shop_err *e)
+{
+	*inserted = 0;
+	order_write(o, doc);
+	sqlite3_stmt *st = store_stmt(s->st,
+	                              "INSERT INTO orders (id, customer, cart_id, status, currency, total, reason, "
+	                              "created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?7, ?8) "
+	                              "ON CONFLICT (id) DO NOTHING",
+	                              e);
+	if (!st)
+		return e->code;
+	store_bind_text(st, 1, o->id);
+	store_bind_text(st, 2, o->customer);
+	store_bind_text(st, 3, o->cart_id);
+	store_bind_text(st, 4, o->status);
+	store_bind_text(st, 5, o->currency);
+	sqlite3_bind_int64(st, 6, o->total);
+	store_bind_text(st, 7, o->created_at);
+	sqlite3_bind_text(st, 8, doc->p, (int)doc->len, SQLITE_STATIC);
+	if (store_done(s->st, st, e, o->id))
+		return e->code;
+	*inserted = sqlite3_changes(store_db(s->st)) == 1;
+	return 0;
+}
+
+/* v (consumed) as JSON text (heap). */
+static char *json_text(jv v)
+{
+	buf b = {0};
+	json_dump(v, &b);
+	jv_free(v);
+	return buf_detach(&b);
+}
+
 /* ---- create ---- */
 
 /* An integer amount of the quote: absent or null is 0. */
@@ -156,18 +264,18 @@ int order_create(shop *s, jv rec, jv *out, shop_err *e)
 	const char *customer = rec_str(rec, "customer", e);
 	const char *cart = rec_str(rec, "cart_id", e);
 	const char *cur = rec_str(rec, "currency", e);
-	int64_t subtotal, discount, shipping, tax, total;
+	order_parts o = {0};
 	if (!e->code && (!customer || !*customer))
 		err_set(e, SHOP_DATAERR, "field 'customer': missing");
 	if (!e->code && (!cur || !currency_find(cur)))
 		err_set(e, SHOP_DATAERR, "field 'currency': %s%s%s", cur ? "'" : "missing", cur ? cur : "",
 		        cur ? "' is not an ISO 4217 code" : "");
 	if (!e->code) {
-		amount(rec, "subtotal", 0, &subtotal, e);
-		amount(rec, "discount", 0, &discount, e);
-		amount(rec, "shipping", 0, &shipping, e);
-		amount(rec, "tax", 0, &tax, e);
-		amount(rec, "total", 1, &total, e);
+		amount(rec, "subtotal", 0, &o.subtotal, e);
+		amount(rec, "discount", 0, &o.discount, e);
+		amount(rec, "shipping", 0, &o.shipping, e);
+		amount(rec, "tax", 0, &o.tax, e);
+		amount(rec, "total", 1, &o.total, e);
 	}
 	jv lines = rec_field(rec, "lines"), promos = rec_field(rec, "promotions");
 	if (!e->code && jv_get_kind(lines) != JV_KIND_ARRAY)
@@ -187,57 +295,573 @@ int order_create(shop *s, jv rec, jv *out, shop_err *e)
 	char id[ID_MAX], now[32];
 	id_new("ord", id);
 	clock_now_text(now);
-	jv d = jv_object();
-	d = jv_object_set(d, jv_string("kind"), jv_string("order"));
-	d = jv_object_set(d, jv_string("id"), jv_string(id));
-	d = jv_object_set(d, jv_string("customer"), jv_string(customer));
-	d = jv_object_set(d, jv_string("cart_id"), cart ? jv_string(cart) : jv_null());
-	d = jv_object_set(d, jv_string("status"), jv_string("pending"));
-	d = jv_object_set(d, jv_string("currency"), jv_string(cur));
-	d = jv_object_set(d, jv_string("address"), rec_field(rec, "address"));
-	d = jv_object_set(d, jv_string("payment_method"), rec_field(rec, "payment_method"));
-	d = jv_object_set(d, jv_string("lines"), lines);
-	d = jv_object_set(d, jv_string("promotions"), promos);
-	d = jv_object_set(d, jv_string("subtotal"), jv_number((double)subtotal));
-	d = jv_object_set(d, jv_string("discount"), jv_number((double)discount));
-	d = jv_object_set(d, jv_string("shipping"), jv_number((double)shipping));
-	d = jv_object_set(d, jv_string("tax"), jv_number((double)tax));
-	d = jv_object_set(d, jv_string("total"), jv_number((double)total));
-	d = jv_object_set(d, jv_string("reason"), jv_null());
-	d = jv_object_set(d, jv_string("created_at"), jv_string(now));
-	d = jv_object_set(d, jv_string("updated_at"), jv_string(now));
+	o.id = id;
+	o.customer = customer;
+	o.cart_id = cart;
+	o.status = "pending";
+	o.currency = cur;
+	o.created_at = now;
+	char *address = json_text(rec_field(rec, "address"));
+	char *method = json_text(rec_field(rec, "payment_method"));
+	char *ltext = json_text(lines), *ptext = json_text(promos);
+	o.address = address;
+	o.payment_method = method;
+	o.lines = ltext;
+	o.promotions = ptext;
 	buf doc = {0};
-	json_dump(d, &doc);
-	sqlite3_stmt *st = store_stmt(s->st,
-	                              "INSERT INTO orders (id, customer, cart_id, status, currency, total, reason, "
-	                              "created_at, updated_at, doc) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, NULL, ?6, ?6, ?7)",
-	                              e);
-	if (st) {
-		store_bind_text(st, 1, id);
-		store_bind_text(st, 2, customer);
-		store_bind_text(st, 3, cart);
-		store_bind_text(st, 4, cur);
-		sqlite3_bind_int64(st, 5, total);
-		store_bind_text(st, 6, now);
-		sqlite3_bind_text(st, 7, doc.p, (int)doc.len, SQLITE_STATIC);
-		store_done(s->st, st, e, "order");
-	}
-	buf_free(&doc);
+	int inserted = 0;
+	if (!order_put(s, &o, &doc, &inserted, e) && !inserted)
+		err_set(e, SHOP_SOFTWARE, "order %s: a new id is taken", id);
 	if (!e->code) {
 		jv ev = jv_object();
 		ev = jv_object_set(ev, jv_string("order_id"), jv_string(id));
 		ev = jv_object_set(ev, jv_string("customer"), jv_string(customer));
-		ev = jv_object_set(ev, jv_string("total"), jv_number((double)total));
+		ev = jv_object_set(ev, jv_string("total"), jv_number((double)o.total));
 		ev = jv_object_set(ev, jv_string("currency"), jv_string(cur));
 		outbox_emit(s, "order.created", id, ev, e);
 	}
+	/* The record printed is the one stored. */
+	if (!e->code && json_parse(doc.p, doc.len, out, NULL, 0))
+		err_set(e, SHOP_SOFTWARE, "order %s: its record does not read back", id);
+	free(address);
+	free(method);
+	free(ltext);
+	free(ptext);
+	buf_free(&doc);
 	jv_free(rec); /* last: customer, cart and cur point into it */
-	if (e->code) {
-		jv_free(d);
-		return e->code;
+	return e->code;
+}
+
+/* ---- import ----
+ *
+ * Order history from elsewhere (SPEC §3 shop-order import): records read
+ * as trees (json.h), checked, and written as order records with order_put,
+ * one transaction for the whole input. No saga, reservation or stock
+ * movement: only the order, and its order.imported event. */
+
+#define IMPORT_ID_MAX 200
+#define CUSTOMER_MAX 200
+#define SKU_MAX 64                  /* the catalog's limit */
+#define QTY_MAX 1000000000LL        /* inventory's and returns' limit */
+#define MONEY_MAX 9007199254740991LL /* 2^53 - 1: exact as a JSON number */
+
+static const char *const import_fields[] = {"kind", "id", "customer", "created_at", "currency", "status", "lines",
+                                            NULL};
+static const char *const import_line_fields[] = {"sku", "qty", "unit_price", NULL};
+
+/* One line of an import record; sku borrowed from the record's tree. */
+typedef struct iline {
+	const char *sku;
+	uint32_t skulen;
+	int64_t qty, unit;
+} iline;
+
+/* A checked import record. Strings are owned; the lines borrow from the
+ * record's tree, valid until the next record is read. */
+typedef struct irec {
+	char *id; /* NULL: none given */
+	char *customer;
+	char created[32];
+	char currency[4];
+	const char *status; /* one of statuses[] */
+	iline *lines;
+	size_t n, cap;
+	int64_t total;
+	buf text; /* the lines as the order record holds them */
+} irec;
+
+static void irec_clear(irec *r)
+{
+	free(r->id);
+	free(r->customer);
+	r->id = r->customer = NULL;
+	r->n = 0;
+	r->total = 0;
+	buf_reset(&r->text);
+}
+
+static int is_absent(const jnode *v)
+{
+	return !v || v->type == JN_NULL;
+}
+
+/* A one-line string field: present, a string, 1..max bytes, no control
+ * characters (nor NUL). *out is owned. */
+static int line_text(const jnode *rec, const char *key, size_t max, char **out, shop_err *e)
+{
+	const jnode *v = jnode_get(rec, key);
+	if (is_absent(v))
+		return err_set(e, SHOP_DATAERR, "field '%s': missing", key);
+	if (v->type != JN_STR)
+		return err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", key, jnode_kind_text(v));
+	if (v->len == 0)
+		return err_set(e, SHOP_DATAERR, "field '%s': empty", key);
+	if (v->len > max)
+		return err_set(e, SHOP_DATAERR, "field '%s': longer than %zu bytes", key, max);
+	for (uint32_t i = 0; i < v->len; i++) {
+		unsigned char c = (unsigned char)v->str[i];
+		if (c < 0x20 || c == 0x7f)
+			return err_set(e, SHOP_DATAERR, "field '%s': holds a control character", key);
 	}
-	*out = d;
+	*out = jnode_strdup(v);
 	return 0;
+}
+
+/* The name of field key of line idx ("lines[3].qty"; key "" for the line
+ * itself), for messages: made only when there is one to write. */
+static const char *field_name(char out[80], long idx, const char *key)
+{
+	snprintf(out, 80, "lines[%ld]%s%s", idx, *key ? "." : "", key);
+	return out;
+}
+
+/* Members of object o (the record, idx < 0, or line idx) not in the list
+ * known. The unknown name goes into a one-line message: cut, and control
+ * characters made '?'. */
+static int known_fields(const jnode *o, const char *const *known, long idx, shop_err *e)
+{
+	for (uint32_t i = 0; i < o->len; i++) {
+		const jnode *m = &o->kids[i];
+		const char *const *f = known;
+		while (*f && !(strlen(*f) == m->keylen && !memcmp(*f, m->key, m->keylen)))
+			f++;
+		if (*f)
+			continue;
+		char name[65];
+		size_t n = m->keylen < sizeof name - 1 ? m->keylen : sizeof name - 1;
+		for (size_t k = 0; k < n; k++)
+			name[k] = (unsigned char)m->key[k] < 0x20 || m->key[k] == 0x7f ? '?' : m->key[k];
+		name[n] = 0;
+		if (idx < 0)
+			return err_set(e, SHOP_DATAERR, "unknown field '%s'", name);
+		return err_set(e, SHOP_DATAERR, "unknown field 'lines[%ld].%s'", idx, name);
+	}
+	return 0;
+}
+
+/* A SKU as the catalog takes it: 1..64 bytes of printable ASCII without
+ * space, '/' or '\'. Line idx's. */
+static int sku_check(const jnode *v, long idx, shop_err *e)
+{
+	char f[80];
+	if (is_absent(v))
+		return err_set(e, SHOP_DATAERR, "field '%s': missing", field_name(f, idx, "sku"));
+	if (v->type != JN_STR)
+		return err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", field_name(f, idx, "sku"),
+		               jnode_kind_text(v));
+	if (v->len == 0)
+		return err_set(e, SHOP_DATAERR, "field '%s': empty", field_name(f, idx, "sku"));
+	if (v->len > SKU_MAX)
+		return err_set(e, SHOP_DATAERR, "field '%s': longer than %d bytes", field_name(f, idx, "sku"), SKU_MAX);
+	for (uint32_t i = 0; i < v->len; i++) {
+		unsigned char c = (unsigned char)v->str[i];
+		if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\')
+			return err_set(e, SHOP_DATAERR,
+			               "field '%s': has a character other than printable ASCII (no space, '/' or '\\')",
+			               field_name(f, idx, "sku"));
+	}
+	return 0;
+}
+
+/* A whole number field key of line idx, min..max. */
+static int count_field(const jnode *v, long idx, const char *key, int64_t min, int64_t max, int64_t *out,
+                       shop_err *e)
+{
+	char f[80];
+	if (is_absent(v))
+		return err_set(e, SHOP_DATAERR, "field '%s': missing", field_name(f, idx, key));
+	if (v->type != JN_NUM)
+		return err_set(e, SHOP_DATAERR, "field '%s': expected a whole number, got %s", field_name(f, idx, key),
+		               jnode_kind_text(v));
+	if (v->num != floor(v->num))
+		return err_set(e, SHOP_DATAERR, "field '%s': %g is not a whole number", field_name(f, idx, key), v->num);
+	if (v->num < (double)min || v->num > (double)max)
+		return err_set(e, SHOP_DATAERR, "field '%s': %.0f is not from %lld to %lld", field_name(f, idx, key),
+		               v->num, (long long)min, (long long)max);
+	*out = (int64_t)v->num;
+	return 0;
+}
+
+/* Money (SPEC §2), field key of line idx: integer minor units, or a
+ * decimal string converted exactly by the currency's exponent; 0 or more. */
+static int money_field(const jnode *v, const currency *cur, long idx, const char *key, int64_t *out, shop_err *e)
+{
+	char f[80];
+	if (is_absent(v))
+		return err_set(e, SHOP_DATAERR, "field '%s': missing", field_name(f, idx, key));
+	if (v->type == JN_STR) {
+		shop_err me = {0};
+		char *t = jnode_strdup(v);
+		int rc = money_parse_decimal(t, cur, out, &me);
+		free(t);
+		if (rc)
+			return err_set(e, SHOP_DATAERR, "field '%s': %s", field_name(f, idx, key), me.msg);
+	} else if (v->type == JN_NUM) {
+		if (fabs(v->num) > (double)MONEY_MAX)
+			return err_set(e, SHOP_DATAERR, "field '%s': %g is too large", field_name(f, idx, key), v->num);
+		if (v->num != floor(v->num))
+			return err_set(e, SHOP_DATAERR,
+			               "field '%s': %g is not whole minor units; write minor units (1999) or a decimal "
+			               "string (\"19.99\")",
+			               field_name(f, idx, key), v->num);
+		*out = (int64_t)v->num;
+	} else {
+		return err_set(e, SHOP_DATAERR, "field '%s': expected minor units or a decimal string, got %s",
+		               field_name(f, idx, key), jnode_kind_text(v));
+	}
+	if (*out < 0)
+		return err_set(e, SHOP_DATAERR, "field '%s': negative (%lld)", field_name(f, idx, key), (long long)*out);
+	return 0;
+}
+
+/* The lines: each checked, priced (qty * unit_price, overflow checked),
+ * and written into r->text as the order record holds them. */
+static int import_lines(const jnode *rec, const currency *cur, irec *r, shop_err *e)
+{
+	const jnode *ls = jnode_get(rec, "lines");
+	if (is_absent(ls))
+		return err_set(e, SHOP_DATAERR, "field 'lines': missing");
+	if (ls->type != JN_ARR)
+		return err_set(e, SHOP_DATAERR, "field 'lines': expected an array, got %s", jnode_kind_text(ls));
+	if (ls->len == 0)
+		return err_set(e, SHOP_DATAERR, "field 'lines': empty (an order has at least one line)");
+	if (r->cap < ls->len) {
+		r->cap = ls->len;
+		r->lines = xrealloc(r->lines, r->cap * sizeof *r->lines);
+	}
+	buf_addc(&r->text, '[');
+	for (uint32_t i = 0; i < ls->len; i++) {
+		const jnode *l = &ls->kids[i];
+		char where[80];
+		if (l->type != JN_OBJ)
+			return err_set(e, SHOP_DATAERR, "field '%s': expected an object, got %s", field_name(where, i, ""),
+			               jnode_kind_text(l));
+		if (known_fields(l, import_line_fields, i, e))
+			return e->code;
+		iline *x = &r->lines[r->n];
+		const jnode *sku = jnode_get(l, "sku");
+		if (sku_check(sku, i, e) || count_field(jnode_get(l, "qty"), i, "qty", 1, QTY_MAX, &x->qty, e) ||
+		    money_field(jnode_get(l, "unit_price"), cur, i, "unit_price", &x->unit, e))
+			return e->code;
+		int64_t sub;
+		if (money_mul(x->qty, x->unit, &sub) || sub > MONEY_MAX)
+			return err_set(e, SHOP_DATAERR, "field '%s': qty times unit_price is out of range",
+			               field_name(where, i, ""));
+		if (money_add(r->total, sub, &r->total) || r->total > MONEY_MAX)
+			return err_set(e, SHOP_DATAERR, "field 'lines': the order's total is out of range");
+		x->sku = sku->str;
+		x->skulen = sku->len;
+		r->n++;
+		if (i)
+			buf_addc(&r->text, ',');
+		buf_adds(&r->text, "{\"sku\":");
+		json_dump_str(sku->str, sku->len, &r->text);
+		put_int(&r->text, "qty", x->qty);
+		put_int(&r->text, "unit_price", x->unit);
+		put_int(&r->text, "subtotal", sub);
+		buf_adds(&r->text, ",\"discount\":0,\"tax\":0");
+		put_int(&r->text, "total", sub);
+		buf_addc(&r->text, '}');
+	}
+	buf_addc(&r->text, ']');
+	return 0;
+}
+
+/* Check one import record into r (cleared first). */
+static int import_check(const jnode *rec, irec *r, shop_err *e)
+{
+	irec_clear(r);
+	if (rec->type != JN_OBJ)
+		return err_set(e, SHOP_DATAERR, "expected an order record (an object), got %s", jnode_kind_text(rec));
+	if (known_fields(rec, import_fields, -1, e))
+		return e->code;
+	const jnode *kind = jnode_get(rec, "kind");
+	if (!is_absent(kind) && !jnode_is(kind, "order"))
+		return err_set(e, SHOP_DATAERR, "field 'kind': expected \"order\"");
+	if (!is_absent(jnode_get(rec, "id"))) {
+		if (line_text(rec, "id", IMPORT_ID_MAX, &r->id, e))
+			return e->code;
+		for (const char *c = r->id; *c; c++)
+			if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+				return err_set(e, SHOP_DATAERR,
+				               "field 'id': has a character other than printable ASCII (no space)");
+	}
+	if (line_text(rec, "customer", CUSTOMER_MAX, &r->customer, e))
+		return e->code;
+	char text[64];
+	const jnode *at = jnode_get(rec, "created_at");
+	int64_t ms;
+	if (is_absent(at))
+		return err_set(e, SHOP_DATAERR, "field 'created_at': missing");
+	if (at->type != JN_STR)
+		return err_set(e, SHOP_DATAERR, "field 'created_at': expected a string, got %s", jnode_kind_text(at));
+	jnode_text(rec, "created_at", text, sizeof text);
+	if (at->len >= sizeof text || strlen(text) != at->len || clock_parse_rfc3339(text, &ms))
+		return err_set(e, SHOP_DATAERR, "field 'created_at': '%s' is not an RFC 3339 time", text);
+	clock_format(ms, r->created);
+	const jnode *cy = jnode_get(rec, "currency");
+	if (is_absent(cy))
+		return err_set(e, SHOP_DATAERR, "field 'currency': missing");
+	if (cy->type != JN_STR)
+		return err_set(e, SHOP_DATAERR, "field 'currency': expected a string, got %s", jnode_kind_text(cy));
+	jnode_text(rec, "currency", text, sizeof text);
+	const currency *cur = cy->len == 3 ? currency_find(text) : NULL;
+	if (!cur)
+		return err_set(e, SHOP_DATAERR, "field 'currency': '%s' is not an ISO 4217 code", text);
+	memcpy(r->currency, cur->code, 4);
+	const jnode *st = jnode_get(rec, "status");
+	r->status = "delivered";
+	if (!is_absent(st)) {
+		if (st->type != JN_STR)
+			return err_set(e, SHOP_DATAERR, "field 'status': expected a string, got %s", jnode_kind_text(st));
+		jnode_text(rec, "status", text, sizeof text);
+		size_t k = 0;
+		while (statuses[k] && !jnode_is(st, statuses[k]))
+			k++;
+		if (!statuses[k])
+			return err_set(e, SHOP_DATAERR,
+			               "field 'status': '%s' is not one of pending, confirmed, fulfilling, shipped, "
+			               "delivered, cancelled, returned, partially_returned",
+			               text);
+		r->status = statuses[k];
+	}
+	return import_lines(rec, cur, r, e);
+}
+
+/* The ids of one input, with the line that brought each: open
+ * addressing, for "given twice" without asking the store. */
+typedef struct idset {
+	char **ids;
+	size_t *lines;
+	size_t cap, n;
+} idset;
+
+static size_t id_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of id: where it is, or the empty one where it would go. */
+static size_t idset_slot(const idset *t, const char *id)
+{
+	size_t i = id_hash(id) & (t->cap - 1);
+	while (t->ids[i] && strcmp(t->ids[i], id))
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+/* The line that brought id already, or 0. */
+static size_t idset_line(const idset *t, const char *id)
+{
+	if (!t->cap)
+		return 0;
+	size_t i = idset_slot(t, id);
+	return t->ids[i] ? t->lines[i] : 0;
+}
+
+static void idset_add(idset *t, const char *id, size_t line)
+{
+	if (2 * (t->n + 1) > t->cap) {
+		idset old = *t;
+		t->cap = old.cap ? old.cap * 2 : 1024;
+		t->ids = xcalloc(t->cap, sizeof *t->ids);
+		t->lines = xcalloc(t->cap, sizeof *t->lines);
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.ids[i]) {
+				size_t j = idset_slot(t, old.ids[i]);
+				t->ids[j] = old.ids[i];
+				t->lines[j] = old.lines[i];
+			}
+		free(old.ids);
+		free(old.lines);
+	}
+	size_t i = idset_slot(t, id);
+	t->ids[i] = xstrdup(id);
+	t->lines[i] = line;
+	t->n++;
+}
+
+static void idset_free(idset *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->ids[i]);
+	free(t->ids);
+	free(t->lines);
+}
+
+/* What differs between the stored order id and record r: NULL when they
+ * are the same order (its customer, currency, time and lines: sku, qty and
+ * unit price of each, in order). Its status may have moved on since. */
+static const char *import_differs(shop *s, jtree *t, const irec *r, shop_err *e)
+{
+	sqlite3_stmt *q = store_stmt(s->st, "SELECT doc FROM orders WHERE id = ?1", e);
+	if (!q)
+		return NULL;
+	store_bind_text(q, 1, r->id);
+	int step = sqlite3_step(q);
+	if (step != SQLITE_ROW) {
+		sqlite3_reset(q);
+		store_fail_rc(s->st, step == SQLITE_DONE ? SQLITE_CORRUPT : step, e, r->id);
+		return NULL;
+	}
+	const char *why = NULL;
+	char msg[128];
+	const jnode *d = jtree_parse(t, (const char *)sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+	                             msg, sizeof msg);
+	if (!d || d->type != JN_OBJ) {
+		err_set(e, SHOP_SOFTWARE, "order %s: the stored record is not a JSON object %s", r->id, d ? "" : msg);
+	} else if (!jnode_is(jnode_get(d, "customer"), r->customer)) {
+		why = "customer";
+	} else if (!jnode_is(jnode_get(d, "currency"), r->currency)) {
+		why = "currency";
+	} else if (!jnode_is(jnode_get(d, "created_at"), r->created)) {
+		why = "created_at";
+	} else {
+		const jnode *ls = jnode_get(d, "lines");
+		if (!ls || ls->type != JN_ARR || ls->len != r->n)
+			why = "lines";
+		for (size_t i = 0; !why && i < r->n; i++) {
+			const jnode *l = &ls->kids[i], *sku = jnode_get(l, "sku"), *qty = jnode_get(l, "qty"),
+			            *unit = jnode_get(l, "unit_price");
+			if (!sku || sku->type != JN_STR || sku->len != r->lines[i].skulen ||
+			    memcmp(sku->str, r->lines[i].sku, sku->len) || !qty || qty->type != JN_NUM ||
+			    qty->num != (double)r->lines[i].qty || !unit || unit->type != JN_NUM ||
+			    unit->num != (double)r->lines[i].unit)
+				why = "lines";
+		}
+	}
+	sqlite3_reset(q);
+	return why;
+}
+
+typedef struct import_ctx {
+	irec r;
+	idset seen;
+	jtree *stored; /* for the docs of orders already there */
+	buf doc;
+} import_ctx;
+
+/* Import one record (its tree rec, from line): created (1), unchanged
+ * (0), or the error in e (SHOP_DATAERR for the record's fault: then
+ * nothing of it was written). */
+static int import_one(shop *s, import_ctx *x, const jnode *rec, size_t line, int *created, shop_err *e)
+{
+	*created = 0;
+	irec *r = &x->r;
+	if (import_check(rec, r, e))
+		return e->code;
+	size_t first = r->id ? idset_line(&x->seen, r->id) : 0;
+	if (first)
+		return err_set(e, SHOP_DATAERR, "field 'id': '%s' is given twice (first on line %zu)", r->id, first);
+	char id[ID_MAX];
+	if (!r->id)
+		id_new("ord", id);
+	order_parts o = {
+		.id = r->id ? r->id : id,
+		.customer = r->customer,
+		.status = r->status,
+		.currency = r->currency,
+		.created_at = r->created,
+		.address = "null",
+		.payment_method = "null",
+		.lines = buf_str(&r->text),
+		.promotions = "[]",
+		.subtotal = r->total,
+		.total = r->total,
+		.imported = 1,
+	};
+	if (order_put(s, &o, &x->doc, created, e))
+		return e->code;
+	if (!*created) {
+		if (!x->stored)
+			x->stored = jtree_new();
+		const char *why = import_differs(s, x->stored, r, e);
+		if (e->code)
+			return e->code;
+		if (why)
+			return err_set(e, SHOP_DATAERR, "field 'id': order '%s' is in the store already with another %s",
+			               r->id, why);
+	} else {
+		jv ev = jv_object();
+		ev = jv_object_set(ev, jv_string("order_id"), jv_string(o.id));
+		ev = jv_object_set(ev, jv_string("customer"), jv_string(o.customer));
+		ev = jv_object_set(ev, jv_string("status"), jv_string(o.status));
+		ev = jv_object_set(ev, jv_string("total"), jv_number((double)o.total));
+		ev = jv_object_set(ev, jv_string("currency"), jv_string(o.currency));
+		if (outbox_emit(s, "order.imported", o.id, ev, e))
+			return e->code;
+	}
+	if (r->id)
+		idset_add(&x->seen, r->id, line);
+	return 0;
+}
+
+int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	if (!shop_store(s))
+		return s->err.code;
+	if (store_begin(s->st, &s->err))
+		return s->err.code;
+	jsonl_reader *rd = jsonl_reader_new(in, name, s->max_line);
+	import_ctx x = {0};
+	for (;;) {
+		shop_err le = {0};
+		const jnode *rec;
+		int got = jsonl_next_tree(rd, &rec, &le);
+		if (got == 0)
+			break;
+		if (got < 0 && (le.code != SHOP_DATAERR || !rejects)) {
+			err_set(&s->err, le.code, "%s", le.msg);
+			break;
+		}
+		c->read++;
+		size_t line = jsonl_lineno(rd);
+		int created = 0;
+		if (got > 0 && !import_one(s, &x, rec, line, &created, &le)) {
+			if (created)
+				c->created++;
+			else
+				c->unchanged++;
+		} else if (got > 0) {
+			err_prefix(&le, "%s:%zu: ", name, line);
+		}
+		if (le.code) {
+			/* The store failed, or all or nothing: stop. */
+			if (le.code != SHOP_DATAERR || !rejects) {
+				err_set(&s->err, le.code, "%s", le.msg);
+				break;
+			}
+			size_t len;
+			const char *text = jsonl_line(rd, &len);
+			shop_reject(rejects, name, line, le.msg, text, len);
+			c->rejected++;
+		}
+		if (!s->quiet)
+			cli_progress("import", c->read, 0, 0);
+	}
+	jsonl_reader_free(rd);
+	irec_clear(&x.r);
+	free(x.r.lines);
+	buf_free(&x.r.text);
+	idset_free(&x.seen);
+	if (x.stored)
+		jtree_free(x.stored);
+	buf_free(&x.doc);
+	if (!s->quiet && c->read >= 1)
+		cli_progress("import", c->read, 0, 1);
+	if (s->err.code) {
+		store_rollback(s->st);
+		return s->err.code;
+	}
+	if (rejects && fflush(rejects) != 0) {
+		store_rollback(s->st);
+		return err_set(&s->err, SHOP_IOERR, "--rejects: write: %s", strerror(errno));
+	}
+	return store_commit(s->st, &s->err);
 }
 
 /* ---- reading ---- */

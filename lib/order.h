@@ -8,11 +8,13 @@
  * SHOP_REFUSED naming from and to. Every change writes its outbox event
  * (order.created, order.confirmed, order.fulfilling, order.shipped,
  * order.delivered, order.cancelled, order.returned,
- * order.partially_returned) in its transaction. */
+ * order.partially_returned) in its transaction; an import writes
+ * order.imported. */
 #ifndef SHOP_ORDER_H
 #define SHOP_ORDER_H
 
 #include <jv.h>
+#include <stdio.h>
 #include "shop.h"
 
 struct jqx;
@@ -25,6 +27,20 @@ struct jqx;
  * status "pending", reason null, created_at, updated_at, stores it, writes
  * order.created, and returns the complete record in *out (owned). */
 int order_create(shop *s, jv rec, jv *out, shop_err *e);
+
+/* Import the order history of another shop (SPEC §3 shop-order import):
+ * the records of in (JSON lines; name for messages: "stdin", a file) in one
+ * write transaction. Each record (customer, created_at, currency,
+ * lines[{sku, qty, unit_price}], optional id and status, default
+ * "delivered") becomes an order record (shop-records(5) "order", with
+ * "imported": true) and one order.imported event; no saga, reservation or
+ * stock movement. Idempotent by id: a record whose id is in the store
+ * already is unchanged when it is the same order (customer, currency,
+ * created_at and lines), else a data error; an id given twice in one
+ * input is a data error. All or nothing unless rejects is set: then good
+ * records are written and each bad line goes to rejects (shop_reject).
+ * Errors name the line: "NAME:LINE: field 'X': ...". *c: the counts. */
+int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c);
 
 /* The order record, from inside a transaction or not. 66 when unknown. */
 int order_get(shop *s, const char *id, jv *out, shop_err *e);

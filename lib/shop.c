@@ -1,9 +1,12 @@
 /* shop: see shop.h. */
 #include "shop.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/cfg.h"
@@ -242,6 +245,75 @@ const char *shop_line_label(void *lines, size_t i)
 	static char label[48];
 	snprintf(label, sizeof label, "stdin:%zu", ((size_t *)lines)[i]);
 	return label;
+}
+
+int shop_import_open(shop *s, cli_args *a, shop_import *im)
+{
+	const char *file = a->argc > 0 ? a->argv[0] : "-";
+	im->in = stdin;
+	im->name = "stdin";
+	im->rejects = NULL;
+	im->rejects_path = cli_get(a, "rejects");
+	if (cli_has(a, "keep-going") != (im->rejects_path != NULL))
+		return err_set(&s->err, SHOP_USAGE, "import: --keep-going and --rejects FILE go together");
+	if (strcmp(file, "-")) {
+		im->in = fopen(file, "r");
+		if (!im->in)
+			return err_set(&s->err, errno == ENOENT ? SHOP_NOTFOUND : SHOP_IOERR, "%s: %s", file,
+			               strerror(errno));
+		im->name = file;
+	}
+	if (im->rejects_path) {
+		/* 0600 like every file of the shop: rejects hold the input's data. */
+		int fd = open(im->rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0 && fchmod(fd, 0600) == 0)
+			im->rejects = fdopen(fd, "w");
+		else if (fd >= 0)
+			close(fd);
+		if (!im->rejects) {
+			err_set(&s->err, SHOP_IOERR, "%s: %s", im->rejects_path, strerror(errno));
+			if (im->in != stdin)
+				fclose(im->in);
+			im->in = NULL;
+			return s->err.code;
+		}
+	}
+	return 0;
+}
+
+int shop_import_close(shop *s, shop_import *im, int rc, const shop_counts *c)
+{
+	if (im->in && im->in != stdin)
+		fclose(im->in);
+	im->in = NULL;
+	if (im->rejects && fclose(im->rejects) && !rc)
+		rc = err_set(&s->err, SHOP_IOERR, "%s: %s", im->rejects_path, strerror(errno));
+	im->rejects = NULL;
+	if (rc)
+		return rc;
+	jv r = jv_object();
+	r = jv_object_set(r, jv_string("kind"), jv_string("import"));
+	r = jv_object_set(r, jv_string("read"), jv_number((double)c->read));
+	r = jv_object_set(r, jv_string("created"), jv_number((double)c->created));
+	r = jv_object_set(r, jv_string("updated"), jv_number((double)c->updated));
+	r = jv_object_set(r, jv_string("unchanged"), jv_number((double)c->unchanged));
+	r = jv_object_set(r, jv_string("rejected"), jv_number((double)c->rejected));
+	jsonl_out(r);
+	return c->rejected ? err_set(&s->err, SHOP_DATAERR, "import: %zu record%s rejected (see %s)", c->rejected,
+	                             c->rejected == 1 ? "" : "s", im->rejects_path)
+	                   : 0;
+}
+
+void shop_reject(FILE *f, const char *name, size_t line, const char *err, const char *text, size_t len)
+{
+	jv r = jv_object();
+	r = jv_object_set(r, jv_string("kind"), jv_string("reject"));
+	r = jv_object_set(r, jv_string("source"), jv_string(name));
+	r = jv_object_set(r, jv_string("line"), jv_number((double)line));
+	r = jv_object_set(r, jv_string("error"), jv_string(err));
+	r = jv_object_set(r, jv_string("input"), jv_string_sized(text, (int)len));
+	jv_dumpf(r, f, 0);
+	fputc('\n', f);
 }
 
 void shop_note(shop *s, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include <jv.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "base/cli.h"
 #include "base/http.h"
 #include "base/util.h"
@@ -102,6 +103,40 @@ int shop_read_all(shop *s, jv *all, size_t **lines, size_t *n);
 /* "stdin:LINE" of record i, for the label argument of batch functions;
  * arg is the lines array of shop_read_all. A static buffer. */
 const char *shop_line_label(void *lines, size_t i);
+
+/* ---- batch imports (SPEC §2: all or nothing, or --keep-going with
+ * --rejects FILE), once for every program that imports ---- */
+
+/* What an import did with the records it read; printed as its summary. */
+typedef struct shop_counts {
+	size_t read, created, updated, unchanged, rejected;
+} shop_counts;
+
+/* The files of an import command. */
+typedef struct shop_import {
+	FILE *in;                 /* the FILE operand, else stdin */
+	const char *name;         /* its name in messages: the file's, or "stdin" */
+	FILE *rejects;            /* --rejects FILE; NULL without --keep-going */
+	const char *rejects_path;
+} shop_import;
+
+/* Open the files of an import command: its operand a->argv[0] when given
+ * and not "-" (else stdin), and with --keep-going the --rejects FILE,
+ * created or emptied with mode 0600 whatever the umask (rejects hold the
+ * input's data). --keep-going and --rejects go together (SHOP_USAGE). A
+ * missing input file is SHOP_NOTFOUND, another open error SHOP_IOERR.
+ * 0, or the error in s->err with nothing left open. */
+int shop_import_open(shop *s, cli_args *a, shop_import *im);
+
+/* Finish an import command: close im's files, and when the import (its
+ * result rc) succeeded, print the summary record {"kind":"import", read,
+ * created, updated, unchanged, rejected}; records rejected make it fail
+ * with SHOP_DATAERR naming the rejects file. Returns the exit code. */
+int shop_import_close(shop *s, shop_import *im, int rc, const shop_counts *c);
+
+/* Copy bad input line LINE (text, len bytes) of source name to the
+ * rejects file f as a "reject" record {kind, source, line, error, input}. */
+void shop_reject(FILE *f, const char *name, size_t line, const char *err, const char *text, size_t len);
 
 /* Hand rec, a record just built, to emit, unless building it failed
  * (s->err set: rec is freed). Nonzero when the caller should stop: the
