@@ -456,3 +456,46 @@ CREATE TABLE search_model (
 	model      TEXT NOT NULL,
 	trained_at TEXT NOT NULL
 );
+
+-- migrate: 8
+-- Recommendations (shop-reco), written whole by `shop-reco build`, the
+-- batch job, and only read by the other commands.  The neighbours of each
+-- item, best first: kind 'bought' from co-purchases (customers who bought
+-- both: common; score the cosine of the two items' customer sets), kind
+-- 'similar' from the catalog's title, brand and category terms (score the
+-- cosine of their tf-idf vectors; terms the shared ones, best first).
+-- trend is the other's, from reco_pop: a copy, so that `shop-reco for`
+-- reads one row per neighbour and nothing else.
+CREATE TABLE reco_nb (
+	kind   TEXT NOT NULL CHECK (kind IN ('bought', 'similar')),
+	sku    TEXT NOT NULL,
+	rank   INTEGER NOT NULL CHECK (rank >= 1),
+	other  TEXT NOT NULL,
+	score  REAL NOT NULL,
+	trend  REAL NOT NULL,
+	common INTEGER,
+	terms  TEXT,
+	PRIMARY KEY (kind, sku, rank)
+) WITHOUT ROWID;
+-- Every item bought in the build's window: the customers who bought it,
+-- its trend (those customers, each weighted by how recently they bought
+-- it) and its rank by trend.
+CREATE TABLE reco_pop (
+	rank      INTEGER PRIMARY KEY,
+	sku       TEXT NOT NULL UNIQUE,
+	customers INTEGER NOT NULL,
+	trend     REAL NOT NULL
+);
+-- The last build: one row.
+CREATE TABLE reco_build (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	built_at   TEXT NOT NULL,
+	since      TEXT,
+	orders     INTEGER NOT NULL,
+	customers  INTEGER NOT NULL,
+	items      INTEGER NOT NULL,   -- items bought in the window
+	products   INTEGER NOT NULL,   -- active products compared by content
+	pairs      INTEGER NOT NULL,   -- pairs of items bought by a same customer
+	bought     INTEGER NOT NULL,
+	similar    INTEGER NOT NULL
+);
