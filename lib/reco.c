@@ -118,7 +118,7 @@ static int load(shop *s, const char *since, data *d)
 	store_bind_text(q, 1, since ? since : "");
 	jtree *t = jtree_new();
 	char *prev = NULL;
-	int rc;
+	int rc = SQLITE_DONE;
 	while (!s->err.code && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *c = store_col_text(q, 0);
 		if (!prev || strcmp(prev, c)) {
@@ -269,7 +269,8 @@ static int cmp_u32(const void *a, const void *b)
 /* Sorted unique u32 in place; returns the new count. */
 static size_t uniq_u32(uint32_t *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_u32);
+	if (n)
+		qsort(v, n, sizeof *v, cmp_u32);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!k || v[k - 1] != v[i])
@@ -294,7 +295,8 @@ static void sort_by(uint32_t *v, size_t n, const double *key, char *const *names
 {
 	by_key = key;
 	by_name = names;
-	qsort(v, n, sizeof *v, cmp_by_key);
+	if (n)
+		qsort(v, n, sizeof *v, cmp_by_key);
 }
 
 /* An inverted list: list r's members are v[off[r] .. off[r + 1]), from
@@ -569,8 +571,11 @@ static int same_family(const void *ctx, uint32_t i, uint32_t j)
 static const char content_sql[] =
 	"SELECT sku, title, brand, category, family FROM product WHERE status = 'active' ORDER BY sku";
 
-/* Terms in more than this share of the products make no candidates. */
+/* Terms in more than a TERM_DF_SHARE-th of the products, and in more than
+ * TERM_DF_MIN, make no candidates: the walk's cost is the sum of the
+ * squares of the terms' product counts, and such terms weigh little. */
 #define TERM_DF_SHARE 4
+#define TERM_DF_MIN 1000
 
 static int content_build(shop *s, size_t top, content *c)
 {
@@ -579,7 +584,7 @@ static int content_build(shop *s, size_t top, content *c)
 		return s->err.code;
 	size_t cap = 0, nt = 0, captv = 0;
 	uint32_t tmp[256];
-	int rc;
+	int rc = SQLITE_DONE;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *sku = store_col_text(q, 0), *title = store_col_text(q, 1);
 		const char *brand = store_col_text(q, 2), *category = store_col_text(q, 3);
@@ -622,7 +627,8 @@ static int content_build(shop *s, size_t top, content *c)
 			captv = 2 * (nt + k) + 4096;
 			c->tv = xrealloc(c->tv, captv * sizeof *c->tv);
 		}
-		memcpy(c->tv + nt, tmp, k * sizeof *tmp);
+		if (k)
+			memcpy(c->tv + nt, tmp, k * sizeof *tmp);
 		nt += k;
 	}
 	sqlite3_reset(q);
@@ -647,14 +653,14 @@ static int content_build(shop *s, size_t top, content *c)
 		c->norm[p] = sqrt(sum);
 	}
 	/* Candidates come through the terms: the walk's rows are terms,
-	 * weighted idf squared, with their products. A term in more than a
-	 * quarter of the products weighs 0 there and is not walked. */
+	 * weighted idf squared, with their products; a term too common weighs
+	 * 0 there and is not walked. */
 	size_t *poff;
 	uint32_t *pv;
 	transpose(c->toff, c->tv, n, nterms, &poff, &pv);
 	double *w = xmalloc((nterms ? nterms : 1) * sizeof *w);
 	for (size_t t = 0; t < nterms; t++)
-		w[t] = df[t] * TERM_DF_SHARE > n ? 0 : c->idf[t] * c->idf[t];
+		w[t] = df[t] * TERM_DF_SHARE > n && df[t] > TERM_DF_MIN ? 0 : c->idf[t] * c->idf[t];
 	walk wk = {n, top, poff, c->toff, pv, c->tv, w, cosine_terms, same_family, c, c->skus.s, "similar items"};
 	c->m.n = n;
 	neighbours(s, &wk, &c->m);
@@ -1098,7 +1104,7 @@ static size_t stored_nbs(void *ctx, uint32_t item, const nb **out)
 	if (!q)
 		return 0;
 	sqlite3_bind_text(q, 1, g->names->s[item], -1, SQLITE_TRANSIENT);
-	int rc;
+	int rc = SQLITE_DONE;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (n == g->cap) {
 			g->cap = g->cap ? 2 * g->cap : 64;
@@ -1134,7 +1140,7 @@ static size_t stored_trending(void *ctx, size_t k, const uint32_t **out)
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)k);
 	g->top = xrealloc(g->top, (k ? k : 1) * sizeof *g->top);
 	g->ntop = 0;
-	int rc;
+	int rc = SQLITE_DONE;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		g->top[g->ntop++] = stored_item(g, store_col_text(q, 0), sqlite3_column_double(q, 1));
 	}
@@ -1320,7 +1326,8 @@ static size_t model_nbs(void *ctx, uint32_t item, const nb **out)
 		g->cap = 2 * (k + kc);
 		g->v = xrealloc(g->v, g->cap * sizeof *g->v);
 	}
-	memcpy(g->v, m->nb + m->off[item], k * sizeof *g->v);
+	if (k)
+		memcpy(g->v, m->nb + m->off[item], k * sizeof *g->v);
 	n = k;
 	for (size_t y = 0; y < kc; y++) {
 		const nb *e = &g->c->m.nb[g->c->m.off[ci] + y];
