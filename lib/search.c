@@ -22,6 +22,7 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "base/strtab.h"
 #include "search.h"
 
 #define NCOL 4            /* title, brand, category, body */
@@ -1184,48 +1185,22 @@ int search_suggest(shop *s, const char *prefix, long long limit, shop_emit emit,
 
 /* ---- reindex ---- */
 
-typedef struct phrase {
-	char *text;
-	int64_t weight;
-} phrase;
-
+/* Phrases and their weights: text i of t weighs w[i]. */
 typedef struct phrases {
-	phrase *p;
-	size_t n, cap;  /* p: open addressing, cap a power of two */
+	strtab t;
+	int64_t *w;
+	size_t cap;
 } phrases;
-
-static uint64_t hash_text(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
 
 static void phrases_add(phrases *ps, const char *text, int64_t w)
 {
-	if (ps->n * 2 + 2 >= ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 1 << 14;
-		phrase *np = xcalloc(cap, sizeof *np);
-		for (size_t i = 0; i < ps->cap; i++)
-			if (ps->p[i].text) {
-				size_t h = hash_text(ps->p[i].text) & (cap - 1);
-				while (np[h].text)
-					h = (h + 1) & (cap - 1);
-				np[h] = ps->p[i];
-			}
-		free(ps->p);
-		ps->p = np;
-		ps->cap = cap;
+	size_t i = strtab_add(&ps->t, text, strlen(text), NULL);
+	if (i >= ps->cap) {
+		ps->cap = ps->cap ? 2 * ps->cap : 1 << 14;
+		ps->w = xrealloc(ps->w, ps->cap * sizeof *ps->w);
+		memset(ps->w + i, 0, (ps->cap - i) * sizeof *ps->w);
 	}
-	size_t h = hash_text(text) & (ps->cap - 1);
-	while (ps->p[h].text && strcmp(ps->p[h].text, text))
-		h = (h + 1) & (ps->cap - 1);
-	if (!ps->p[h].text) {
-		ps->p[h].text = xstrdup(text);
-		ps->n++;
-	}
-	ps->p[h].weight += w;
+	ps->w[i] += w;
 }
 
 typedef struct keyrow {
@@ -1296,10 +1271,8 @@ static int write_suggest(shop *s, phrases *ps, int64_t *keys)
 {
 	keyrow *rows = NULL;
 	size_t n = 0, cap = 0;
-	for (size_t i = 0; i < ps->cap; i++) {
-		const char *t = ps->p[i].text;
-		if (!t)
-			continue;
+	for (size_t i = 0; i < ps->t.n; i++) {
+		const char *t = ps->t.s[i];
 		size_t len = strlen(t);
 		for (size_t k = 1; k <= len && k <= KEY_MAX; k++) {
 			if (k < len && ((unsigned char)t[k] & 0xc0) == 0x80)
@@ -1308,7 +1281,7 @@ static int write_suggest(shop *s, phrases *ps, int64_t *keys)
 				cap = cap ? cap * 2 : 1 << 16;
 				rows = xrealloc(rows, cap * sizeof *rows);
 			}
-			rows[n++] = (keyrow){t, ps->p[i].weight, (unsigned short)k};
+			rows[n++] = (keyrow){t, ps->w[i], (unsigned short)k};
 		}
 	}
 	if (n)
@@ -1340,10 +1313,9 @@ static int build_suggest(shop *s, int64_t *products, size_t *phrases_n, int64_t 
 	int rc = collect_phrases(s, &ps, products);
 	if (!rc)
 		rc = write_suggest(s, &ps, keys);
-	*phrases_n = ps.n;
-	for (size_t i = 0; i < ps.cap; i++)
-		free(ps.p[i].text);
-	free(ps.p);
+	*phrases_n = ps.t.n;
+	strtab_free(&ps.t);
+	free(ps.w);
 	return rc;
 }
 
