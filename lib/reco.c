@@ -49,6 +49,8 @@
  * so that items nobody buys any more sink, and the TRENDING items of the
  * highest trend get TREND_WEIGHT * trend / best trend added. */
 #define CANDIDATES 200
+/* A customer's most recent HISTORY items make their candidates. */
+#define HISTORY 100
 #define FRESHNESS 0.6
 #define TRENDING 100
 #define TREND_WEIGHT 0.3
@@ -1016,6 +1018,12 @@ static void acc_cut(acc *a, size_t from)
 		a->nt = from;
 }
 
+static int cmp_i64_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x < y) - (x > y);
+}
+
 /* Where the scoring reads the model: the neighbours of both kinds of a
  * bought item, an item's trend, and the items of the highest trend. */
 typedef struct source {
@@ -1034,12 +1042,28 @@ typedef struct source {
 static void score_customer(acc *a, const uint32_t *h, const int64_t *t, size_t nh, int64_t half_life_ms,
                            const source *src)
 {
-	int64_t last = INT64_MIN;
+	/* The HISTORY most recent items only (at the oldest time kept, the
+	 * first in h): their weights leave little to the others, and the
+	 * lookups stay bounded. */
+	int64_t last = INT64_MIN, oldest = INT64_MIN;
 	for (size_t x = 0; x < nh; x++)
 		if (t[x] > last)
 			last = t[x];
+	if (nh > HISTORY) {
+		int64_t *by = xmalloc(nh * sizeof *by);
+		memcpy(by, t, nh * sizeof *by);
+		qsort(by, nh, sizeof *by, cmp_i64_desc);
+		oldest = by[HISTORY - 1];
+		free(by);
+	}
+	size_t at_oldest = 0;
+	for (size_t x = 0; x < nh; x++)
+		if (t[x] > oldest)
+			at_oldest++;
 	double half = (double)(half_life_ms ? half_life_ms : HALF_LIFE_DEFAULT) / 1000.0;
 	for (size_t x = 0; x < nh; x++) {
+		if (t[x] < oldest || (t[x] == oldest && at_oldest++ >= HISTORY))
+			continue;
 		double w = exp2(-(double)(last - t[x]) / half);
 		const nb *v;
 		size_t k = src->nbs(src->ctx, h[x], &v);
