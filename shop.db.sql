@@ -460,22 +460,18 @@ CREATE TABLE search_model (
 -- migrate: 8
 -- Recommendations (shop-reco), written whole by `shop-reco build`, the
 -- batch job, and only read by the other commands.  The neighbours of each
--- item, best first: kind 'bought' from co-purchases (customers who bought
--- both: common; score the cosine of the two items' customer sets), kind
--- 'similar' from the catalog's title, brand and category terms (score the
--- cosine of their tf-idf vectors; terms the shared ones, best first).
--- trend is the other's, from reco_pop: a copy, so that `shop-reco for`
--- reads one row per neighbour and nothing else.
+-- item, best first, as one JSON array per item and kind, so that a lookup
+-- reads one row: kind 'bought' from co-purchases, [other, score, trend,
+-- common] (common: the customers who bought both), kind 'similar' from the
+-- catalog's title, brand and category terms, [other, score, trend,
+-- common, terms] (common: the terms shared; terms: the rarest of them, as
+-- text).  trend is the other's, from reco_pop: a copy, so that `shop-reco
+-- for` reads nothing else.
 CREATE TABLE reco_nb (
-	kind   TEXT NOT NULL CHECK (kind IN ('bought', 'similar')),
-	sku    TEXT NOT NULL,
-	rank   INTEGER NOT NULL CHECK (rank >= 1),
-	other  TEXT NOT NULL,
-	score  REAL NOT NULL,
-	trend  REAL NOT NULL,
-	common INTEGER,
-	terms  TEXT,
-	PRIMARY KEY (kind, sku, rank)
+	kind TEXT NOT NULL CHECK (kind IN ('bought', 'similar')),
+	sku  TEXT NOT NULL,
+	nbs  TEXT NOT NULL,
+	PRIMARY KEY (kind, sku)
 ) WITHOUT ROWID;
 -- Every item bought in the build's window: the customers who bought it,
 -- its trend (those customers, each weighted by how recently they bought

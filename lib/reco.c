@@ -27,6 +27,7 @@
 #include "base/strtab.h"
 
 #define TOP_DEFAULT 30
+#define TOP_MAX 1000 /* the most neighbours kept (shop-reco --top) */
 #define LIMIT_DEFAULT 10
 #define HALF_LIFE_DEFAULT (60LL * 86400 * 1000)
 #define TERMS_SHOWN 3
@@ -721,24 +722,35 @@ static int since_arg(shop *s, const char *since, char out[32])
 	return 0;
 }
 
-static int put_nb(shop *s, const char *kind, const char *sku, size_t rank, const char *other, const nb *e,
-                  double trend, const char *terms)
+/* Write item sku's neighbours v[0..n) of kind, with the names of
+ * names, the trends of trend (NULL: none), and for 'similar' the content c
+ * to name the terms shared by (from, other). */
+static int put_nbs(shop *s, const char *kind, const char *sku, const nb *v, size_t n, char *const *names,
+                   const double *trend, const content *c, uint32_t from, buf *out)
 {
-	sqlite3_stmt *q = store_stmt(s->st,
-	                             "INSERT INTO reco_nb (kind, sku, rank, other, score, trend, common, terms) "
-	                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	                             &s->err);
+	buf_reset(out);
+	buf_addc(out, '[');
+	buf terms = {0};
+	for (size_t x = 0; x < n; x++) {
+		const char *other = names[v[x].item];
+		buf_adds(out, x ? ",[" : "[");
+		json_dump_str(other, strlen(other), out);
+		buf_addf(out, ",%.9g,%.9g,%u", v[x].score, trend ? trend[x] : 0.0, v[x].common);
+		if (c) {
+			shared_terms(c, from, v[x].item, &terms);
+			buf_addc(out, ',');
+			json_dump_str(terms.p ? terms.p : "", terms.len, out);
+		}
+		buf_addc(out, ']');
+	}
+	buf_addc(out, ']');
+	buf_free(&terms);
+	sqlite3_stmt *q = store_stmt(s->st, "INSERT INTO reco_nb (kind, sku, nbs) VALUES (?1, ?2, ?3)", &s->err);
 	if (!q)
 		return s->err.code;
 	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, sku, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)rank);
-	sqlite3_bind_text(q, 4, other, -1, SQLITE_STATIC);
-	sqlite3_bind_double(q, 5, e->score);
-	sqlite3_bind_double(q, 6, trend);
-	sqlite3_bind_int64(q, 7, e->common);
-	if (terms)
-		sqlite3_bind_text(q, 8, terms, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, out->p, (int)out->len, SQLITE_STATIC);
 	return store_done(s->st, q, &s->err, "reco_nb");
 }
 
@@ -756,25 +768,32 @@ static int write_tables(shop *s, const data *d, const model *m, const content *c
 	q = store_stmt(s->st, "DELETE FROM reco_pop", &s->err);
 	if (!q || store_done(s->st, q, &s->err, "reco_pop"))
 		return s->err.code;
-	for (size_t i = 0; i < m->n; i++)
-		for (size_t x = m->off[i]; x < m->off[i + 1]; x++)
-			if (put_nb(s, "bought", d->items.s[i], x - m->off[i] + 1, d->items.s[m->nb[x].item], &m->nb[x],
-			           m->trend[m->nb[x].item], NULL))
-				return s->err.code;
+	buf list = {0};
+	double *tr = xmalloc((TOP_MAX + 1) * sizeof *tr);
+	int rc = 0;
+	for (size_t i = 0; !rc && i < m->n; i++) {
+		size_t k = m->off[i + 1] - m->off[i];
+		for (size_t x = 0; x < k; x++)
+			tr[x] = m->trend[m->nb[m->off[i] + x].item];
+		if (k)
+			rc = put_nbs(s, "bought", d->items.s[i], m->nb + m->off[i], k, d->items.s, tr, NULL, 0, &list);
+	}
 	b->bought = m->n ? m->off[m->n] : 0;
-	buf terms = {0};
-	for (size_t i = 0; i < c->m.n; i++)
-		for (size_t x = c->m.off[i]; x < c->m.off[i + 1]; x++) {
-			const char *other = c->skus.s[c->m.nb[x].item];
+	for (size_t i = 0; !rc && i < c->m.n; i++) {
+		size_t k = c->m.off[i + 1] - c->m.off[i];
+		for (size_t x = 0; x < k; x++) {
+			const char *other = c->skus.s[c->m.nb[c->m.off[i] + x].item];
 			size_t j = strtab_find(&d->items, other, strlen(other));
-			shared_terms(c, (uint32_t)i, c->m.nb[x].item, &terms);
-			if (put_nb(s, "similar", c->skus.s[i], x - c->m.off[i] + 1, other, &c->m.nb[x],
-			           j == STRTAB_NONE ? 0 : m->trend[j], buf_str(&terms))) {
-				buf_free(&terms);
-				return s->err.code;
-			}
+			tr[x] = j == STRTAB_NONE ? 0 : m->trend[j];
 		}
-	buf_free(&terms);
+		if (k)
+			rc = put_nbs(s, "similar", c->skus.s[i], c->m.nb + c->m.off[i], k, c->skus.s, tr, c, (uint32_t)i,
+			             &list);
+	}
+	buf_free(&list);
+	free(tr);
+	if (rc)
+		return rc;
 	b->similar = c->m.n ? c->m.off[c->m.n] : 0;
 	for (size_t r = 0; r < m->npop; r++) {
 		q = store_stmt(s->st, "INSERT INTO reco_pop (rank, sku, customers, trend) VALUES (?1, ?2, ?3, ?4)",
@@ -882,6 +901,105 @@ static long long limit_of(const reco_req *r)
 	return r->limit ? r->limit : LIMIT_DEFAULT;
 }
 
+/* One stored neighbour, borrowed from the tree of its list. */
+typedef struct nbrow {
+	const jnode *sku, *terms; /* terms: NULL for 'bought' */
+	double score, trend;
+	long long common;
+} nbrow;
+
+/* The stored lists of sku (of kind, or of both kinds when kind is NULL):
+ * fn(ctx, row) for each neighbour, best first, until it returns nonzero.
+ * t is the caller's tree, reused. */
+static int read_nbs(shop *s, jtree *t, const char *kind, const char *sku, size_t len,
+                    int (*fn)(void *ctx, const nbrow *r), void *ctx)
+{
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT nbs FROM reco_nb WHERE kind IN ('bought', 'similar') AND sku = ?2 "
+	                             "AND (?1 IS NULL OR kind = ?1)",
+	                             &s->err);
+	if (!q)
+		return s->err.code;
+	store_bind_text(q, 1, kind);
+	sqlite3_bind_text(q, 2, sku, (int)len, SQLITE_TRANSIENT);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char err[128];
+		const jnode *list = jtree_parse(t, (const char *)sqlite3_column_blob(q, 0),
+		                                (size_t)sqlite3_column_bytes(q, 0), err, sizeof err);
+		for (uint32_t k = 0; !stop && list && list->type == JN_ARR && k < list->len; k++) {
+			const jnode *e = &list->kids[k];
+			if (e->type != JN_ARR || e->len < 4 || e->kids[0].type != JN_STR) {
+				list = NULL;
+				break;
+			}
+			nbrow r = {&e->kids[0], e->len > 4 ? &e->kids[4] : NULL, e->kids[1].num, e->kids[2].num,
+			           (long long)e->kids[3].num};
+			stop = fn(ctx, &r);
+		}
+		if (!list || list->type != JN_ARR)
+			stop = err_set(&s->err, SHOP_SOFTWARE, "reco_nb: the list of '%s' does not parse", sku);
+	}
+	sqlite3_reset(q);
+	if (!stop && rc != SQLITE_DONE)
+		return store_fail_rc(s->st, rc, &s->err, "reco_nb");
+	return s->err.code;
+}
+
+/* The product's title when it may be recommended: active, and with
+ * in_stock, on hand above reserved in some warehouse. 1, 0, or -1 with
+ * the error in s->err. */
+static int pickable(shop *s, const char *sku, size_t len, int in_stock, buf *title)
+{
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "SELECT title FROM product WHERE sku = ?1 AND status = 'active' AND (?2 = 0 OR "
+	                             "EXISTS (SELECT 1 FROM stock k WHERE k.sku = ?1 AND k.on_hand > k.reserved))",
+	                             &s->err);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, sku, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 2, in_stock);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		buf_reset(title);
+		buf_adds(title, store_col_text(q, 0));
+		buf_str(title);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail_rc(s->st, rc, &s->err, "product"), -1;
+	return rc == SQLITE_ROW;
+}
+
+/* also-bought and similar: the neighbours that may be shown, as records. */
+typedef struct listing {
+	shop *s;
+	const char *sku;
+	const reco_req *r;
+	long long n;
+	buf title, why, other;
+	shop_emit emit;
+	void *arg;
+} listing;
+
+static int show_nb(void *ctx, const nbrow *row)
+{
+	listing *w = ctx;
+	int ok = pickable(w->s, row->sku->str, row->sku->len, w->r->in_stock, &w->title);
+	if (ok <= 0)
+		return ok < 0;
+	buf_reset(&w->why);
+	if (row->terms)
+		buf_add(&w->why, "shares ", 7), buf_add(&w->why, row->terms->str, row->terms->len);
+	else
+		buf_addf(&w->why, "%lld customer%s bought both", row->common, row->common == 1 ? "" : "s");
+	buf_reset(&w->other);
+	buf_add(&w->other, row->sku->str, row->sku->len);
+	if (w->emit(w->arg, rec_make(buf_str(&w->other), buf_str(&w->title), row->score, buf_str(&w->why), w->sku)))
+		return 1;
+	return ++w->n >= limit_of(w->r);
+}
+
 static int item_neighbours(shop *s, const char *kind, const char *sku, const reco_req *r, shop_emit emit, void *arg)
 {
 	sqlite3_stmt *q = store_stmt(s->st, "SELECT 1 FROM product WHERE sku = ?1", &s->err);
@@ -896,36 +1014,14 @@ static int item_neighbours(shop *s, const char *kind, const char *sku, const rec
 		return err_set(&s->err, SHOP_NOTFOUND, "sku '%s': no such product", sku);
 	if (built_yet(s))
 		return s->err.code;
-	q = store_stmt(s->st,
-	               "SELECT r.other, r.score, r.common, r.terms, p.title FROM reco_nb r "
-	               "JOIN product p ON p.sku = r.other "
-	               "WHERE r.kind = ?1 AND r.sku = ?2 AND p.status = 'active' AND (?3 = 0 OR EXISTS "
-	               "(SELECT 1 FROM stock k WHERE k.sku = r.other AND k.on_hand > k.reserved)) "
-	               "ORDER BY r.rank LIMIT ?4",
-	               &s->err);
-	if (!q)
-		return s->err.code;
-	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
-	store_bind_text(q, 2, sku);
-	sqlite3_bind_int(q, 3, r->in_stock);
-	sqlite3_bind_int64(q, 4, limit_of(r));
-	buf why = {0};
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		long long common = sqlite3_column_int64(q, 2);
-		buf_reset(&why);
-		if (!strcmp(kind, "bought"))
-			buf_addf(&why, "%lld customer%s bought both", common, common == 1 ? "" : "s");
-		else
-			buf_addf(&why, "shares %s", store_col_text(q, 3));
-		if (emit(arg, rec_make(store_col_text(q, 0), store_col_text(q, 4), sqlite3_column_double(q, 1),
-		                       buf_str(&why), sku)))
-			break;
-	}
-	buf_free(&why);
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail_rc(s->st, rc, &s->err, "reco_nb");
-	return 0;
+	listing w = {s, sku, r, 0, {0}, {0}, {0}, emit, arg};
+	jtree *t = jtree_new();
+	rc = read_nbs(s, t, kind, sku, strlen(sku), show_nb, &w);
+	jtree_free(t);
+	buf_free(&w.title);
+	buf_free(&w.why);
+	buf_free(&w.other);
+	return rc;
 }
 
 static int in_read(shop *s, const char *kind, const char *sku, const reco_req *r, shop_emit emit, void *arg)
@@ -1091,8 +1187,9 @@ static void score_customer(acc *a, const uint32_t *h, const int64_t *t, size_t n
 typedef struct stored {
 	shop *s;
 	strtab *names;
+	jtree *tree;
 	nb *v;
-	size_t cap;
+	size_t n, cap;
 	uint32_t *top;
 	size_t ntop;
 	double *trend; /* per name, as read with it (0 until then) */
@@ -1100,9 +1197,9 @@ typedef struct stored {
 } stored;
 
 /* Intern sku, noting its trend. */
-static uint32_t stored_item(stored *g, const char *sku, double trend)
+static uint32_t stored_item(stored *g, const char *sku, size_t len, double trend)
 {
-	size_t i = strtab_add(g->names, sku, strlen(sku), NULL);
+	size_t i = strtab_add(g->names, sku, len, NULL);
 	if (i >= g->ntrend) {
 		size_t n = g->ntrend ? g->ntrend : 256;
 		while (n <= i)
@@ -1115,34 +1212,27 @@ static uint32_t stored_item(stored *g, const char *sku, double trend)
 	return (uint32_t)i;
 }
 
+static int stored_row(void *ctx, const nbrow *row)
+{
+	stored *g = ctx;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 64;
+		g->v = xrealloc(g->v, g->cap * sizeof *g->v);
+	}
+	g->v[g->n].item = stored_item(g, row->sku->str, row->sku->len, row->trend);
+	g->v[g->n].common = 0;
+	g->v[g->n++].score = row->score;
+	return 0;
+}
+
 static size_t stored_nbs(void *ctx, uint32_t item, const nb **out)
 {
 	stored *g = ctx;
-	size_t n = 0;
+	g->n = 0;
+	if (!g->s->err.code)
+		read_nbs(g->s, g->tree, NULL, g->names->s[item], strlen(g->names->s[item]), stored_row, g);
 	*out = g->v;
-	sqlite3_stmt *q = g->s->err.code ? NULL
-	                                 : store_stmt(g->s->st,
-	                                              "SELECT other, score, trend FROM reco_nb WHERE kind IN "
-	                                              "('bought', 'similar') AND sku = ?1",
-	                                              &g->s->err);
-	if (!q)
-		return 0;
-	sqlite3_bind_text(q, 1, g->names->s[item], -1, SQLITE_TRANSIENT);
-	int rc = SQLITE_DONE;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == g->cap) {
-			g->cap = g->cap ? 2 * g->cap : 64;
-			g->v = xrealloc(g->v, g->cap * sizeof *g->v);
-		}
-		g->v[n].item = stored_item(g, store_col_text(q, 0), sqlite3_column_double(q, 2));
-		g->v[n].common = 0;
-		g->v[n++].score = sqlite3_column_double(q, 1);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		store_fail_rc(g->s->st, rc, &g->s->err, "reco_nb");
-	*out = g->v;
-	return n;
+	return g->n;
 }
 
 static double stored_trend(void *ctx, uint32_t item)
@@ -1166,7 +1256,8 @@ static size_t stored_trending(void *ctx, size_t k, const uint32_t **out)
 	g->ntop = 0;
 	int rc = SQLITE_DONE;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		g->top[g->ntop++] = stored_item(g, store_col_text(q, 0), sqlite3_column_double(q, 1));
+		const char *sku = store_col_text(q, 0);
+		g->top[g->ntop++] = stored_item(g, sku, strlen(sku), sqlite3_column_double(q, 1));
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
@@ -1180,34 +1271,12 @@ static char *const *stored_names(void *ctx)
 	return ((stored *)ctx)->names->s;
 }
 
-/* The product's title when it may be recommended (active, in stock). */
-static int pickable(shop *s, const char *sku, buf *title)
-{
-	sqlite3_stmt *q = store_stmt(s->st,
-	                             "SELECT title FROM product WHERE sku = ?1 AND status = 'active' AND EXISTS "
-	                             "(SELECT 1 FROM stock k WHERE k.sku = ?1 AND k.on_hand > k.reserved)",
-	                             &s->err);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, sku, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		buf_reset(title);
-		buf_adds(title, store_col_text(q, 0));
-		buf_str(title);
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail_rc(s->st, rc, &s->err, "product"), -1;
-	return rc == SQLITE_ROW;
-}
-
 /* Emit item i of names as a recommendation for the customer if it may be
  * sold: 1 shown, 0 not, -1 stop (emit's answer, or an error). */
 static int offer(shop *s, const acc *a, char *const *names, uint32_t i, buf *title, buf *why, shop_emit emit,
                  void *arg)
 {
-	int ok = pickable(s, names[i], title);
+	int ok = pickable(s, names[i], strlen(names[i]), 1, title);
 	if (ok <= 0)
 		return ok;
 	uint32_t w = acc_seen(a, i) ? a->why[i] : WHY_NONE;
@@ -1279,7 +1348,7 @@ static int for_customer(shop *s, const char *customer, const reco_req *r, shop_e
 	for (size_t i = 0; i < nh; i++)
 		h[i] = (uint32_t)i;
 	acc a = {0};
-	stored g = {s, &names, NULL, 0, NULL, 0, NULL, 0};
+	stored g = {s, &names, jtree_new(), NULL, 0, 0, NULL, 0, NULL, 0};
 	source src = {stored_nbs, stored_trend, stored_trending, &g, stored_names};
 	if (!s->err.code)
 		score_customer(&a, h, t, nh, r->half_life_ms, &src);
@@ -1311,6 +1380,7 @@ static int for_customer(shop *s, const char *customer, const reco_req *r, shop_e
 	free(g.v);
 	free(g.top);
 	free(g.trend);
+	jtree_free(g.tree);
 	free(h);
 	free(t);
 	strtab_free(&names);
@@ -1441,6 +1511,10 @@ int reco_eval(shop *s, const reco_build_opts *o, const reco_req *r, shop_emit em
 		content_free(&cn);
 		return rc;
 	}
+	/* Every active product is an item, bought or not, as it is for `for`:
+	 * which items exist must not depend on the orders held out. */
+	for (size_t x = 0; x < cn.skus.n; x++)
+		strtab_add(&d.items, cn.skus.s[x], strlen(cn.skus.s[x]), NULL);
 	/* Each customer's last order is held out when they have two or more. */
 	uint8_t *held = xcalloc(d.norders + 1, 1);
 	for (size_t c = 0; c < d.ncust; c++)
