@@ -105,6 +105,7 @@ bench: all
 	@scripts/bench/payments $(BUILD)/bin
 	@scripts/bench/saga $(BUILD)/bin
 	@scripts/bench/search $(BUILD)/bin
+	@scripts/bench/reco $(BUILD)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
