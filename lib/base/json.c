@@ -248,15 +248,22 @@ static int parse_number(parser *ps, jnode *out)
 	}
 	size_t n = (size_t)(q - s);
 	double d;
-	if (n <= 15 && !memchr(s, '.', n) && !memchr(s, 'e', n) && !memchr(s, 'E', n)) {
-		/* Plain integers (most numbers here) need no strtod. */
-		int neg = *s == '-';
+	/* Up to 15 digits without an exponent need no strtod: the digits are
+	 * an exact integer below 2^53, and dividing it by an exact power of
+	 * ten is one correctly rounded operation, so the result is strtod's
+	 * (Clinger's fast path). */
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+	                               1e14, 1e15};
+	int neg = *s == '-';
+	const char *dot = memchr(s, '.', n);
+	if (n - (size_t)neg - (dot != NULL) <= 15 && !memchr(s, 'e', n) && !memchr(s, 'E', n)) {
 		int64_t v = 0;
 		for (const char *c = s + neg; c < q; c++)
-			v = v * 10 + (*c - '0');
-		d = (double)(neg ? -v : v);
-		if (neg && v == 0)
-			d = -0.0;
+			if (c != dot)
+				v = v * 10 + (*c - '0');
+		d = dot ? (double)v / pow10[q - dot - 1] : (double)v;
+		if (neg)
+			d = -d;
 	} else {
 		char small[64];
 		char *tmp = n < sizeof small ? small : xmalloc(n + 1);

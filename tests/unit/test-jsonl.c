@@ -340,6 +340,38 @@ static void test_numbers(void)
 		}
 		buf_free(&b);
 	}
+	/* Decimals of up to 15 digits take a fast path: it must give strtod's
+	 * double, bit for bit, whatever the digits and where the point is. */
+	{
+		unsigned long long x = 88172645463325252ull;
+		for (int i = 0; i < 200000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			char text[40];
+			int digits = 1 + (int)(x % 15), point = (int)((x >> 8) % (unsigned)(digits + 1));
+			unsigned long long m = (x >> 12) % 1000000000000000ull;
+			unsigned long long cut = 1;
+			for (int j = 0; j < digits; j++)
+				cut *= 10;
+			int k = snprintf(text, sizeof text, "%s%0*llu", (x >> 40) & 1 ? "-" : "", digits, m % cut);
+			if (point > 0 && point < digits) { /* d.ddd: a point inside the digits */
+				memmove(text + k - point + 1, text + k - point, (size_t)point + 1);
+				text[k - point] = '.';
+			}
+			const char *d = text + (text[0] == '-');
+			if (d[0] == '0' && d[1] && d[1] != '.')
+				continue; /* a leading zero: not JSON */
+			double want = strtod(text, NULL), got = num(text);
+			if (!(got == want && signbit(got) == signbit(want))) {
+				fprintf(stderr, "fast path: %s gave %.17g, strtod %.17g\n", text, got, want);
+				CHECK(0);
+				break;
+			}
+		}
+		CHECK(num("0.123456789") == strtod("0.123456789", NULL));
+		CHECK(num("-12.5") == -12.5);
+		CHECK(num("0.000000000000001") == 1e-15);
+	}
+
 	/* Non-finite numbers cannot be written as JSON: they become null. */
 	CHECK_STR(dump(jv_number(NAN)), "null");
 	CHECK_STR(dump(jv_number(INFINITY)), "null");
