@@ -24,10 +24,9 @@ static int cmd_import(void *ctx, cli_args *a)
 	shop_import im;
 	if (shop_import_open(s, a, &im))
 		return s->err.code;
-	catalog_counts c;
+	shop_counts c;
 	int rc = catalog_import(s, im.in, im.name, im.rejects, &c);
-	shop_counts sc = {c.read, c.created, c.updated, c.unchanged, c.rejected};
-	return shop_import_close(s, &im, rc, &sc);
+	return shop_import_close(s, &im, rc, &c);
 }
 
 static int get_one(shop *s, const char *sku, void *arg)

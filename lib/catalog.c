@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,8 +15,8 @@
 #include "base/money.h"
 #include "base/sha256.h"
 #include "base/store.h"
+#include "fields.h"
 
-#define SKU_MAX 64
 #define TITLE_MAX 1000
 #define NAME_MAX_ 200
 #define DESC_MAX 65536
@@ -49,84 +48,17 @@ static const char *const product_fields[] = {
 	"options", "attributes", "images", "status", "version", "created_at", "updated_at", NULL,
 };
 
-static int sku_ok(const char *s, shop_err *e)
-{
-	size_t n = strlen(s);
-	if (n == 0)
-		return err_set(e, SHOP_DATAERR, "field 'sku': empty");
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\')
-			return err_set(e, SHOP_DATAERR,
-			               "field 'sku': '%s' has a character other than printable ASCII (no space, '/' or '\\')",
-			               s);
-	}
-	return 0;
-}
-
-static int absent(const jnode *v)
-{
-	return !v || v->type == JN_NULL;
-}
-
-/* A text field: a string without NUL, at most max bytes, and without
- * control characters unless multiline. Absent or null gives def (NULL def:
- * required, an error). *out is owned. */
-static int text_field(const jnode *rec, const char *key, const char *def, size_t max, int multiline, char **out,
+/* A text field of rec by its key (fields.h): absent or null gives def
+ * (NULL def: required, an error). *out is owned. */
+static int text_field(const jnode *rec, const char *key, const char *def, size_t max, int flags, char **out,
                       shop_err *e)
 {
 	const jnode *v = jnode_get(rec, key);
-	if (absent(v)) {
-		if (!def)
-			return err_set(e, SHOP_DATAERR, "field '%s': missing", key);
+	if (def && field_absent(v)) {
 		*out = xstrdup(def);
 		return 0;
 	}
-	if (v->type != JN_STR)
-		return err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", key, jnode_kind_text(v));
-	if (v->len > max)
-		return err_set(e, SHOP_DATAERR, "field '%s': longer than %zu bytes", key, max);
-	for (uint32_t i = 0; i < v->len; i++) {
-		unsigned char c = (unsigned char)v->str[i];
-		if (c == 0)
-			return err_set(e, SHOP_DATAERR, "field '%s': holds a NUL character", key);
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
-			return err_set(e, SHOP_DATAERR, "field '%s': holds a control character", key);
-	}
-	*out = jnode_strdup(v);
-	return 0;
-}
-
-/* The price: integer minor units, or a decimal string in the currency. */
-static int price_field(const jnode *rec, const currency *cur, int64_t *out, shop_err *e)
-{
-	const jnode *v = jnode_get(rec, "price");
-	if (absent(v))
-		return err_set(e, SHOP_DATAERR, "field 'price': missing");
-	if (v->type == JN_STR) {
-		shop_err pe = {0};
-		char *text = jnode_strdup(v);
-		int rc = money_parse_decimal(text, cur, out, &pe);
-		free(text);
-		if (rc)
-			return err_set(e, SHOP_DATAERR, "field 'price': %s", pe.msg);
-	} else if (v->type == JN_NUM) {
-		double d = v->num;
-		if (fabs(d) >= 9007199254740992.0)
-			return err_set(e, SHOP_DATAERR, "field 'price': %g is too large", d);
-		if (d != floor(d))
-			return err_set(e, SHOP_DATAERR,
-			               "field 'price': %g is not whole minor units; write minor units (1999) or a "
-			               "decimal string (\"19.99\")",
-			               d);
-		*out = (int64_t)d;
-	} else {
-		return err_set(e, SHOP_DATAERR, "field 'price': expected minor units or a decimal string, got %s",
-		               jnode_kind_text(v));
-	}
-	if (*out < 0)
-		return err_set(e, SHOP_DATAERR, "field 'price': negative (%lld)", (long long)*out);
-	return 0;
+	return field_text(v, key, max, flags, out, e);
 }
 
 /* An object (type JN_OBJ) or array (JN_ARR) field, NULL when absent; with
@@ -137,7 +69,7 @@ static int nested_field(const jnode *rec, const char *key, uint8_t type, int str
 {
 	const jnode *v = jnode_get(rec, key);
 	*out = NULL;
-	if (absent(v))
+	if (field_absent(v))
 		return 0;
 	if (v->type != type)
 		return err_set(e, SHOP_DATAERR, "field '%s': expected %s, got %s", key,
@@ -172,17 +104,14 @@ static int catalog_check(shop *s, const jnode *rec, product *p, shop_err *e)
 			return err_set(e, SHOP_DATAERR, "unknown field '%.*s'", (int)m->keylen, m->key);
 	}
 	const jnode *kind = jnode_get(rec, "kind");
-	if (!absent(kind) && !jnode_is(kind, "product"))
+	if (!field_absent(kind) && !jnode_is(kind, "product"))
 		return err_set(e, SHOP_DATAERR, "field 'kind': expected \"product\"");
-	if (text_field(rec, "sku", NULL, SKU_MAX, 0, &p->sku, e) || sku_ok(p->sku, e))
+	const jnode *sku = jnode_get(rec, "sku");
+	if (field_sku(sku, "sku", e))
 		goto fail;
-	if (text_field(rec, "title", NULL, TITLE_MAX, 0, &p->title, e))
-		goto fail;
-	if (!p->title[0]) {
-		err_set(e, SHOP_DATAERR, "field 'title': empty");
-		goto fail;
-	}
-	if (text_field(rec, "description", "", DESC_MAX, 1, &p->description, e) ||
+	p->sku = jnode_strdup(sku);
+	if (text_field(rec, "title", NULL, TITLE_MAX, FIELD_NONEMPTY, &p->title, e) ||
+	    text_field(rec, "description", "", DESC_MAX, FIELD_MULTILINE, &p->description, e) ||
 	    text_field(rec, "brand", "", NAME_MAX_, 0, &p->brand, e) ||
 	    text_field(rec, "category", "", NAME_MAX_, 0, &p->category, e) ||
 	    text_field(rec, "currency", s->currency, 3, 0, &p->currency, e) ||
@@ -194,7 +123,7 @@ static int catalog_check(shop *s, const jnode *rec, product *p, shop_err *e)
 		err_set(e, SHOP_DATAERR, "field 'currency': '%s' is not an ISO 4217 code", p->currency);
 		goto fail;
 	}
-	if (price_field(rec, cur, &p->price, e))
+	if (field_money(jnode_get(rec, "price"), "price", cur, &p->price, e))
 		goto fail;
 	if (strcmp(p->status, "active") && strcmp(p->status, "draft") && strcmp(p->status, "archived")) {
 		err_set(e, SHOP_DATAERR, "field 'status': '%s' is not one of active, draft, archived", p->status);
@@ -209,8 +138,8 @@ static int catalog_check(shop *s, const jnode *rec, product *p, shop_err *e)
 		err_set(e, SHOP_DATAERR, "field 'tax_class': empty");
 		goto fail;
 	}
-	if (!absent(jnode_get(rec, "family"))) {
-		if (text_field(rec, "family", NULL, SKU_MAX, 0, &p->family, e))
+	if (!field_absent(jnode_get(rec, "family"))) {
+		if (text_field(rec, "family", NULL, FIELD_SKU_MAX, 0, &p->family, e))
 			goto fail;
 		if (!p->family[0]) {
 			err_set(e, SHOP_DATAERR, "field 'family': empty (use null for none)");
@@ -412,18 +341,6 @@ out:
 
 /* ---- import ---- */
 
-static void write_reject(FILE *f, const char *name, size_t line, const char *err, const char *text, size_t len)
-{
-	jv r = jv_object();
-	r = jv_object_set(r, jv_string("kind"), jv_string("reject"));
-	r = jv_object_set(r, jv_string("source"), jv_string(name));
-	r = jv_object_set(r, jv_string("line"), jv_number((double)line));
-	r = jv_object_set(r, jv_string("error"), jv_string(err));
-	r = jv_object_set(r, jv_string("input"), jv_string_sized(text, (int)len));
-	jv_dumpf(r, f, 0);
-	fputc('\n', f);
-}
-
 /* A checked record of an import waiting for its write. */
 typedef struct pending {
 	product p;
@@ -444,7 +361,7 @@ static int pending_cmp(const void *x, const void *y)
  * order touch each index page once, where input order scatters them (an
  * import of the icecat catalog runs about a tenth faster so). Records of
  * one sku keep their input order, so the last one still wins. */
-static void import_flush(shop *s, pending *b, size_t n, const char *name, FILE *rejects, catalog_counts *c)
+static void import_flush(shop *s, pending *b, size_t n, const char *name, FILE *rejects, shop_counts *c)
 {
 	qsort(b, n, sizeof *b, pending_cmp);
 	for (size_t i = 0; i < n; i++) {
@@ -456,7 +373,7 @@ static void import_flush(shop *s, pending *b, size_t n, const char *name, FILE *
 				err_set(&s->err, le.code, "%s:%zu: %s", name, b[i].line, le.msg);
 			} else {
 				err_prefix(&le, "%s:%zu: ", name, b[i].line);
-				write_reject(rejects, name, b[i].line, le.msg, b[i].raw, b[i].rawlen);
+				shop_reject(rejects, name, b[i].line, le.msg, b[i].raw, b[i].rawlen);
 				c->rejected++;
 			}
 		} else if (!s->err.code) {
@@ -476,7 +393,7 @@ static void import_flush(shop *s, pending *b, size_t n, const char *name, FILE *
 
 #define IMPORT_BATCH 65536
 
-int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_counts *c)
+int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c)
 {
 	memset(c, 0, sizeof *c);
 	if (!shop_store(s))
@@ -515,7 +432,7 @@ int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_c
 			}
 			size_t len;
 			const char *text = jsonl_line(r, &len);
-			write_reject(rejects, name, jsonl_lineno(r), le.msg, text, len);
+			shop_reject(rejects, name, jsonl_lineno(r), le.msg, text, len);
 			c->rejected++;
 		}
 		if (n == IMPORT_BATCH) {

@@ -26,14 +26,11 @@ typedef struct catalog_filter {
 	struct jqx *where;    /* NULL: no jq filter */
 } catalog_filter;
 
-typedef struct catalog_counts {
-	size_t read, created, updated, unchanged, rejected;
-} catalog_counts;
-
 /* Upsert every product record of in (JSON lines; name for messages) in one
  * transaction. All or nothing unless rejects is set: then good records are
- * written and each bad line goes to rejects as a "reject" record. */
-int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, catalog_counts *c);
+ * written and each bad line goes to rejects as a "reject" record. *c
+ * counts what became of the records read. */
+int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c);
 
 /* The status of a product ("active", "draft", "archived") into status;
  * SHOP_NOTFOUND with e set ("sku 'X': no such product") when there is

@@ -14,6 +14,7 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "fields.h"
 #include "inv.h"
 #include "outbox.h"
 #include "pay.h"
@@ -341,9 +342,7 @@ int order_create(shop *s, jv rec, jv *out, shop_err *e)
 
 #define IMPORT_ID_MAX 200
 #define CUSTOMER_MAX 200
-#define SKU_MAX 64                  /* the catalog's limit */
-#define QTY_MAX 1000000000LL        /* inventory's and returns' limit */
-#define MONEY_MAX 9007199254740991LL /* 2^53 - 1: exact as a JSON number */
+#define QTY_MAX 1000000000LL /* inventory's and returns' limit */
 
 static const char *const import_fields[] = {"kind", "id", "customer", "created_at", "currency", "status", "lines",
                                             NULL};
@@ -380,35 +379,8 @@ static void irec_clear(irec *r)
 	buf_reset(&r->text);
 }
 
-static int is_absent(const jnode *v)
-{
-	return !v || v->type == JN_NULL;
-}
-
-/* A one-line string field: present, a string, 1..max bytes, no control
- * characters (nor NUL). *out is owned. */
-static int line_text(const jnode *rec, const char *key, size_t max, char **out, shop_err *e)
-{
-	const jnode *v = jnode_get(rec, key);
-	if (is_absent(v))
-		return err_set(e, SHOP_DATAERR, "field '%s': missing", key);
-	if (v->type != JN_STR)
-		return err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", key, jnode_kind_text(v));
-	if (v->len == 0)
-		return err_set(e, SHOP_DATAERR, "field '%s': empty", key);
-	if (v->len > max)
-		return err_set(e, SHOP_DATAERR, "field '%s': longer than %zu bytes", key, max);
-	for (uint32_t i = 0; i < v->len; i++) {
-		unsigned char c = (unsigned char)v->str[i];
-		if (c < 0x20 || c == 0x7f)
-			return err_set(e, SHOP_DATAERR, "field '%s': holds a control character", key);
-	}
-	*out = jnode_strdup(v);
-	return 0;
-}
-
 /* The name of field key of line idx ("lines[3].qty"; key "" for the line
- * itself), for messages: made only when there is one to write. */
+ * itself), for messages. */
 static const char *field_name(char out[80], long idx, const char *key)
 {
 	snprintf(out, 80, "lines[%ld]%s%s", idx, *key ? "." : "", key);
@@ -439,36 +411,12 @@ static int known_fields(const jnode *o, const char *const *known, long idx, shop
 	return 0;
 }
 
-/* A SKU as the catalog takes it: 1..64 bytes of printable ASCII without
- * space, '/' or '\'. Line idx's. */
-static int sku_check(const jnode *v, long idx, shop_err *e)
-{
-	char f[80];
-	if (is_absent(v))
-		return err_set(e, SHOP_DATAERR, "field '%s': missing", field_name(f, idx, "sku"));
-	if (v->type != JN_STR)
-		return err_set(e, SHOP_DATAERR, "field '%s': expected a string, got %s", field_name(f, idx, "sku"),
-		               jnode_kind_text(v));
-	if (v->len == 0)
-		return err_set(e, SHOP_DATAERR, "field '%s': empty", field_name(f, idx, "sku"));
-	if (v->len > SKU_MAX)
-		return err_set(e, SHOP_DATAERR, "field '%s': longer than %d bytes", field_name(f, idx, "sku"), SKU_MAX);
-	for (uint32_t i = 0; i < v->len; i++) {
-		unsigned char c = (unsigned char)v->str[i];
-		if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\')
-			return err_set(e, SHOP_DATAERR,
-			               "field '%s': has a character other than printable ASCII (no space, '/' or '\\')",
-			               field_name(f, idx, "sku"));
-	}
-	return 0;
-}
-
 /* A whole number field key of line idx, min..max. */
 static int count_field(const jnode *v, long idx, const char *key, int64_t min, int64_t max, int64_t *out,
                        shop_err *e)
 {
 	char f[80];
-	if (is_absent(v))
+	if (field_absent(v))
 		return err_set(e, SHOP_DATAERR, "field '%s': missing", field_name(f, idx, key));
 	if (v->type != JN_NUM)
 		return err_set(e, SHOP_DATAERR, "field '%s': expected a whole number, got %s", field_name(f, idx, key),
@@ -482,44 +430,12 @@ static int count_field(const jnode *v, long idx, const char *key, int64_t min, i
 	return 0;
 }
 
-/* Money (SPEC §2), field key of line idx: integer minor units, or a
- * decimal string converted exactly by the currency's exponent; 0 or more. */
-static int money_field(const jnode *v, const currency *cur, long idx, const char *key, int64_t *out, shop_err *e)
-{
-	char f[80];
-	if (is_absent(v))
-		return err_set(e, SHOP_DATAERR, "field '%s': missing", field_name(f, idx, key));
-	if (v->type == JN_STR) {
-		shop_err me = {0};
-		char *t = jnode_strdup(v);
-		int rc = money_parse_decimal(t, cur, out, &me);
-		free(t);
-		if (rc)
-			return err_set(e, SHOP_DATAERR, "field '%s': %s", field_name(f, idx, key), me.msg);
-	} else if (v->type == JN_NUM) {
-		if (fabs(v->num) > (double)MONEY_MAX)
-			return err_set(e, SHOP_DATAERR, "field '%s': %g is too large", field_name(f, idx, key), v->num);
-		if (v->num != floor(v->num))
-			return err_set(e, SHOP_DATAERR,
-			               "field '%s': %g is not whole minor units; write minor units (1999) or a decimal "
-			               "string (\"19.99\")",
-			               field_name(f, idx, key), v->num);
-		*out = (int64_t)v->num;
-	} else {
-		return err_set(e, SHOP_DATAERR, "field '%s': expected minor units or a decimal string, got %s",
-		               field_name(f, idx, key), jnode_kind_text(v));
-	}
-	if (*out < 0)
-		return err_set(e, SHOP_DATAERR, "field '%s': negative (%lld)", field_name(f, idx, key), (long long)*out);
-	return 0;
-}
-
 /* The lines: each checked, priced (qty * unit_price, overflow checked),
  * and written into r->text as the order record holds them. */
 static int import_lines(const jnode *rec, const currency *cur, irec *r, shop_err *e)
 {
 	const jnode *ls = jnode_get(rec, "lines");
-	if (is_absent(ls))
+	if (field_absent(ls))
 		return err_set(e, SHOP_DATAERR, "field 'lines': missing");
 	if (ls->type != JN_ARR)
 		return err_set(e, SHOP_DATAERR, "field 'lines': expected an array, got %s", jnode_kind_text(ls));
@@ -540,14 +456,15 @@ static int import_lines(const jnode *rec, const currency *cur, irec *r, shop_err
 			return e->code;
 		iline *x = &r->lines[r->n];
 		const jnode *sku = jnode_get(l, "sku");
-		if (sku_check(sku, i, e) || count_field(jnode_get(l, "qty"), i, "qty", 1, QTY_MAX, &x->qty, e) ||
-		    money_field(jnode_get(l, "unit_price"), cur, i, "unit_price", &x->unit, e))
+		if (field_sku(sku, field_name(where, i, "sku"), e) ||
+		    count_field(jnode_get(l, "qty"), i, "qty", 1, QTY_MAX, &x->qty, e) ||
+		    field_money(jnode_get(l, "unit_price"), field_name(where, i, "unit_price"), cur, &x->unit, e))
 			return e->code;
 		int64_t sub;
-		if (money_mul(x->qty, x->unit, &sub) || sub > MONEY_MAX)
+		if (money_mul(x->qty, x->unit, &sub) || sub > FIELD_MONEY_MAX)
 			return err_set(e, SHOP_DATAERR, "field '%s': qty times unit_price is out of range",
 			               field_name(where, i, ""));
-		if (money_add(r->total, sub, &r->total) || r->total > MONEY_MAX)
+		if (money_add(r->total, sub, &r->total) || r->total > FIELD_MONEY_MAX)
 			return err_set(e, SHOP_DATAERR, "field 'lines': the order's total is out of range");
 		x->sku = sku->str;
 		x->skulen = sku->len;
@@ -576,22 +493,22 @@ static int import_check(const jnode *rec, irec *r, shop_err *e)
 	if (known_fields(rec, import_fields, -1, e))
 		return e->code;
 	const jnode *kind = jnode_get(rec, "kind");
-	if (!is_absent(kind) && !jnode_is(kind, "order"))
+	if (!field_absent(kind) && !jnode_is(kind, "order"))
 		return err_set(e, SHOP_DATAERR, "field 'kind': expected \"order\"");
-	if (!is_absent(jnode_get(rec, "id"))) {
-		if (line_text(rec, "id", IMPORT_ID_MAX, &r->id, e))
+	if (!field_absent(jnode_get(rec, "id"))) {
+		if (field_text(jnode_get(rec, "id"), "id", IMPORT_ID_MAX, FIELD_NONEMPTY, &r->id, e))
 			return e->code;
 		for (const char *c = r->id; *c; c++)
 			if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
 				return err_set(e, SHOP_DATAERR,
 				               "field 'id': has a character other than printable ASCII (no space)");
 	}
-	if (line_text(rec, "customer", CUSTOMER_MAX, &r->customer, e))
+	if (field_text(jnode_get(rec, "customer"), "customer", CUSTOMER_MAX, FIELD_NONEMPTY, &r->customer, e))
 		return e->code;
 	char text[64];
 	const jnode *at = jnode_get(rec, "created_at");
 	int64_t ms;
-	if (is_absent(at))
+	if (field_absent(at))
 		return err_set(e, SHOP_DATAERR, "field 'created_at': missing");
 	if (at->type != JN_STR)
 		return err_set(e, SHOP_DATAERR, "field 'created_at': expected a string, got %s", jnode_kind_text(at));
@@ -600,7 +517,7 @@ static int import_check(const jnode *rec, irec *r, shop_err *e)
 		return err_set(e, SHOP_DATAERR, "field 'created_at': '%s' is not an RFC 3339 time", text);
 	clock_format(ms, r->created);
 	const jnode *cy = jnode_get(rec, "currency");
-	if (is_absent(cy))
+	if (field_absent(cy))
 		return err_set(e, SHOP_DATAERR, "field 'currency': missing");
 	if (cy->type != JN_STR)
 		return err_set(e, SHOP_DATAERR, "field 'currency': expected a string, got %s", jnode_kind_text(cy));
@@ -611,7 +528,7 @@ static int import_check(const jnode *rec, irec *r, shop_err *e)
 	memcpy(r->currency, cur->code, 4);
 	const jnode *st = jnode_get(rec, "status");
 	r->status = "delivered";
-	if (!is_absent(st)) {
+	if (!field_absent(st)) {
 		if (st->type != JN_STR)
 			return err_set(e, SHOP_DATAERR, "field 'status': expected a string, got %s", jnode_kind_text(st));
 		jnode_text(rec, "status", text, sizeof text);
