@@ -14,11 +14,13 @@
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
+#include "base/strtab.h"
 #include "fields.h"
 #include "inv.h"
 #include "outbox.h"
 #include "pay.h"
 #include "saga.h"
+#include "search.h"
 #include "ship.h"
 
 /* ---- the status machine ---- */
@@ -656,6 +658,9 @@ static const char *import_differs(shop *s, jtree *t, const irec *r, shop_err *e)
 
 typedef struct import_ctx {
 	irec r;
+	strtab sold_sku; /* the units of the orders created, by sku */
+	int64_t *sold;
+	size_t sold_cap;
 	idset seen;
 	jtree *stored; /* for the docs of orders already there */
 	buf doc;
@@ -702,6 +707,16 @@ static int import_one(shop *s, import_ctx *x, const jnode *rec, size_t line, int
 			return err_set(e, SHOP_DATAERR, "field 'id': order '%s' is in the store already with another %s",
 			               r->id, why);
 	} else {
+		for (size_t i = 0; i < r->n; i++) {
+			size_t k = strtab_add(&x->sold_sku, r->lines[i].sku, r->lines[i].skulen, NULL);
+			if (k >= x->sold_cap) {
+				size_t cap = x->sold_cap ? 2 * x->sold_cap : 1024;
+				x->sold = xrealloc(x->sold, cap * sizeof *x->sold);
+				memset(x->sold + x->sold_cap, 0, (cap - x->sold_cap) * sizeof *x->sold);
+				x->sold_cap = cap;
+			}
+			x->sold[k] += r->lines[i].qty;
+		}
 		jv ev = jv_object();
 		ev = jv_object_set(ev, jv_string("order_id"), jv_string(o.id));
 		ev = jv_object_set(ev, jv_string("customer"), jv_string(o.customer));
@@ -761,6 +776,12 @@ int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts
 			cli_progress("import", c->read, 0, 0);
 	}
 	jsonl_reader_free(rd);
+	/* The popularity of what was sold, as the orders' trigger counts it
+	 * for the orders it sees (it skips imported ones). */
+	for (size_t k = 0; !s->err.code && k < x.sold_sku.n; k++)
+		search_sold(s, x.sold_sku.s[k], x.sold[k], &s->err);
+	strtab_free(&x.sold_sku);
+	free(x.sold);
 	irec_clear(&x.r);
 	free(x.r.lines);
 	buf_free(&x.r.text);

@@ -1854,3 +1854,16 @@ int search_time(shop *s, FILE *f, const char *name, int suggest, shop_emit emit,
 	engine_close();
 	return rc;
 }
+
+int search_sold(shop *s, const char *sku, int64_t qty, shop_err *e)
+{
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "INSERT INTO search_pop (sku, sold) VALUES (?1, ?2) "
+	                             "ON CONFLICT (sku) DO UPDATE SET sold = sold + excluded.sold",
+	                             e);
+	if (!q)
+		return e->code;
+	store_bind_text(q, 1, sku);
+	sqlite3_bind_int64(q, 2, qty);
+	return store_done(s->st, q, e, "search_pop");
+}

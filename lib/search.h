@@ -55,5 +55,9 @@ int search_time(shop *s, FILE *f, const char *name, int suggest, shop_emit emit,
 /* The store_before_commit hook: move what the triggers queued in
  * search_pending into search_fts, in the caller's transaction. */
 int search_sync(struct store *st, void *arg, shop_err *e);
+/* Count qty more units of sku as sold (popularity), inside the caller's
+ * write transaction: what the orders' insert trigger does for each order,
+ * done once a sku by shop-order import, whose orders the trigger skips. */
+int search_sold(shop *s, const char *sku, int64_t qty, shop_err *e);
 
 #endif
