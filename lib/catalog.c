@@ -425,16 +425,8 @@ int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_coun
 		} else if (got > 0) {
 			err_prefix(&le, "%s:%zu: ", name, jsonl_lineno(r));
 		}
-		if (le.code) {
-			if (!rejects) {
-				err_set(&s->err, le.code, "%s", le.msg);
-				break;
-			}
-			size_t len;
-			const char *text = jsonl_line(r, &len);
-			shop_reject(rejects, name, jsonl_lineno(r), le.msg, text, len);
-			c->rejected++;
-		}
+		if (le.code && shop_import_bad(s, r, name, rejects, &le, c))
+			break;
 		if (n == IMPORT_BATCH) {
 			import_flush(s, batch, n, name, rejects, c);
 			n = 0;
@@ -449,15 +441,7 @@ int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_coun
 	free(batch);
 	if (!s->quiet && c->read >= 1)
 		cli_progress("import", c->read, 0, 1);
-	if (s->err.code) {
-		store_rollback(s->st);
-		return s->err.code;
-	}
-	if (rejects && fflush(rejects) != 0) {
-		store_rollback(s->st);
-		return err_set(&s->err, SHOP_IOERR, "--rejects: write: %s", strerror(errno));
-	}
-	return store_commit(s->st, &s->err);
+	return shop_import_end(s, rejects);
 }
 
 /* ---- reads ---- */

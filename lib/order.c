@@ -761,17 +761,8 @@ int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts
 		} else if (got > 0) {
 			err_prefix(&le, "%s:%zu: ", name, line);
 		}
-		if (le.code) {
-			/* The store failed, or all or nothing: stop. */
-			if (le.code != SHOP_DATAERR || !rejects) {
-				err_set(&s->err, le.code, "%s", le.msg);
-				break;
-			}
-			size_t len;
-			const char *text = jsonl_line(rd, &len);
-			shop_reject(rejects, name, line, le.msg, text, len);
-			c->rejected++;
-		}
+		if (le.code && shop_import_bad(s, rd, name, rejects, &le, c))
+			break;
 		if (!s->quiet)
 			cli_progress("import", c->read, 0, 0);
 	}
@@ -791,15 +782,7 @@ int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts
 	buf_free(&x.doc);
 	if (!s->quiet && c->read >= 1)
 		cli_progress("import", c->read, 0, 1);
-	if (s->err.code) {
-		store_rollback(s->st);
-		return s->err.code;
-	}
-	if (rejects && fflush(rejects) != 0) {
-		store_rollback(s->st);
-		return err_set(&s->err, SHOP_IOERR, "--rejects: write: %s", strerror(errno));
-	}
-	return store_commit(s->st, &s->err);
+	return shop_import_end(s, rejects);
 }
 
 /* ---- reading ---- */

@@ -316,6 +316,31 @@ void shop_reject(FILE *f, const char *name, size_t line, const char *err, const 
 	fputc('\n', f);
 }
 
+int shop_import_bad(shop *s, jsonl_reader *r, const char *name, FILE *rejects, const shop_err *le, shop_counts *c)
+{
+	/* The store failed, or all or nothing: stop. */
+	if (le->code != SHOP_DATAERR || !rejects)
+		return err_set(&s->err, le->code, "%s", le->msg);
+	size_t len;
+	const char *text = jsonl_line(r, &len);
+	shop_reject(rejects, name, jsonl_lineno(r), le->msg, text, len);
+	c->rejected++;
+	return 0;
+}
+
+int shop_import_end(shop *s, FILE *rejects)
+{
+	if (s->err.code) {
+		store_rollback(s->st);
+		return s->err.code;
+	}
+	if (rejects && fflush(rejects) != 0) {
+		store_rollback(s->st);
+		return err_set(&s->err, SHOP_IOERR, "--rejects: write: %s", strerror(errno));
+	}
+	return store_commit(s->st, &s->err);
+}
+
 void shop_note(shop *s, const char *fmt, ...)
 {
 	if (s->quiet)

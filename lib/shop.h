@@ -138,6 +138,16 @@ int shop_import_close(shop *s, shop_import *im, int rc, const shop_counts *c);
  * rejects file f as a "reject" record {kind, source, line, error, input}. */
 void shop_reject(FILE *f, const char *name, size_t line, const char *err, const char *text, size_t len);
 
+struct jsonl_reader;
+/* A record of an import that failed with le (the line the reader r is on):
+ * with rejects and a data error, copied there with its error and counted
+ * (0: go on); else recorded in s->err, whose code is returned: stop. */
+int shop_import_bad(shop *s, struct jsonl_reader *r, const char *name, FILE *rejects, const shop_err *le,
+                    shop_counts *c);
+/* End the write transaction of an import: rolled back when s->err is
+ * set, else the rejects flushed and committed. Returns s->err.code. */
+int shop_import_end(shop *s, FILE *rejects);
+
 /* Hand rec, a record just built, to emit, unless building it failed
  * (s->err set: rec is freed). Nonzero when the caller should stop: the
  * error's code, or emit's answer; the caller's result is s->err.code. */
