@@ -20,13 +20,7 @@ static int emit_line(void *arg, const char *json, size_t len)
 
 static int cmd_import(void *ctx, cli_args *a)
 {
-	shop *s = ctx;
-	shop_import im;
-	if (shop_import_open(s, a, &im))
-		return s->err.code;
-	shop_counts c;
-	int rc = catalog_import(s, im.in, im.name, im.rejects, &c);
-	return shop_import_close(s, &im, rc, &c);
+	return shop_import_cmd(ctx, a, catalog_import);
 }
 
 static int get_one(shop *s, const char *sku, void *arg)

@@ -61,13 +61,7 @@ static int cmd_list(void *ctx, cli_args *a)
 
 static int cmd_import(void *ctx, cli_args *a)
 {
-	shop *s = ctx;
-	shop_import im;
-	if (shop_import_open(s, a, &im))
-		return s->err.code;
-	shop_counts c;
-	int rc = order_import(s, im.in, im.name, im.rejects, &c);
-	return shop_import_close(s, &im, rc, &c);
+	return shop_import_cmd(ctx, a, order_import);
 }
 
 static int confirm_one(shop *s, const char *id, void *arg)

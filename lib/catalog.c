@@ -393,55 +393,45 @@ static void import_flush(shop *s, pending *b, size_t n, const char *name, FILE *
 
 #define IMPORT_BATCH 65536
 
+typedef struct cat_import {
+	pending *batch;
+	size_t n;
+	const char *name;
+	FILE *rejects;
+} cat_import;
+
+/* Check a record into the batch; a full batch is written. */
+static int cat_record(shop *s, void *ctx, const jnode *rec, jsonl_reader *r, shop_counts *c, shop_err *le)
+{
+	cat_import *x = ctx;
+	if (catalog_check(s, rec, &x->batch[x->n].p, le))
+		return le->code;
+	pending *pe = &x->batch[x->n++];
+	pe->line = jsonl_lineno(r);
+	product_prepare(&pe->p, &pe->cj, &pe->okey);
+	if (x->rejects) {
+		const char *text = jsonl_line(r, &pe->rawlen);
+		pe->raw = xstrndup(text, pe->rawlen);
+	}
+	if (x->n == IMPORT_BATCH) {
+		import_flush(s, x->batch, x->n, x->name, x->rejects, c);
+		x->n = 0;
+	}
+	return 0;
+}
+
+static void cat_finish(shop *s, void *ctx, shop_counts *c)
+{
+	cat_import *x = ctx;
+	import_flush(s, x->batch, x->n, x->name, x->rejects, c);
+	free(x->batch);
+}
+
 int catalog_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c)
 {
-	memset(c, 0, sizeof *c);
-	if (!shop_store(s))
-		return s->err.code;
-	if (store_begin(s->st, &s->err))
-		return s->err.code;
-	jsonl_reader *r = jsonl_reader_new(in, name, s->max_line);
-	pending *batch = xcalloc(IMPORT_BATCH, sizeof *batch);
-	size_t n = 0;
-	for (;;) {
-		shop_err le = {0};
-		const jnode *rec;
-		int got = jsonl_next_tree(r, &rec, &le);
-		if (got == 0)
-			break;
-		if (got < 0 && (le.code != SHOP_DATAERR || !rejects)) {
-			err_set(&s->err, le.code, "%s", le.msg);
-			break;
-		}
-		c->read++;
-		if (got > 0 && !catalog_check(s, rec, &batch[n].p, &le)) {
-			pending *pe = &batch[n++];
-			pe->line = jsonl_lineno(r);
-			product_prepare(&pe->p, &pe->cj, &pe->okey);
-			if (rejects) {
-				const char *text = jsonl_line(r, &pe->rawlen);
-				pe->raw = xstrndup(text, pe->rawlen);
-			}
-		} else if (got > 0) {
-			err_prefix(&le, "%s:%zu: ", name, jsonl_lineno(r));
-		}
-		if (le.code && shop_import_bad(s, r, name, rejects, &le, c))
-			break;
-		if (n == IMPORT_BATCH) {
-			import_flush(s, batch, n, name, rejects, c);
-			n = 0;
-			if (s->err.code)
-				break;
-		}
-		if (!s->quiet)
-			cli_progress("import", c->read, 0, 0);
-	}
-	jsonl_reader_free(r);
-	import_flush(s, batch, n, name, rejects, c);
-	free(batch);
-	if (!s->quiet && c->read >= 1)
-		cli_progress("import", c->read, 0, 1);
-	return shop_import_end(s, rejects);
+	cat_import x = {xcalloc(IMPORT_BATCH, sizeof(pending)), 0, name, rejects};
+	shop_importer im = {cat_record, cat_finish, &x};
+	return shop_import_run(s, in, name, rejects, c, &im);
 }
 
 /* ---- reads ---- */

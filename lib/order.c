@@ -731,58 +731,42 @@ static int import_one(shop *s, import_ctx *x, const jnode *rec, size_t line, int
 	return 0;
 }
 
-int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c)
+static int import_record(shop *s, void *ctx, const jnode *rec, jsonl_reader *r, shop_counts *c, shop_err *le)
 {
-	memset(c, 0, sizeof *c);
-	if (!shop_store(s))
-		return s->err.code;
-	if (store_begin(s->st, &s->err))
-		return s->err.code;
-	jsonl_reader *rd = jsonl_reader_new(in, name, s->max_line);
-	import_ctx x = {0};
-	for (;;) {
-		shop_err le = {0};
-		const jnode *rec;
-		int got = jsonl_next_tree(rd, &rec, &le);
-		if (got == 0)
-			break;
-		if (got < 0 && (le.code != SHOP_DATAERR || !rejects)) {
-			err_set(&s->err, le.code, "%s", le.msg);
-			break;
-		}
-		c->read++;
-		size_t line = jsonl_lineno(rd);
-		int created = 0;
-		if (got > 0 && !import_one(s, &x, rec, line, &created, &le)) {
-			if (created)
-				c->created++;
-			else
-				c->unchanged++;
-		} else if (got > 0) {
-			err_prefix(&le, "%s:%zu: ", name, line);
-		}
-		if (le.code && shop_import_bad(s, rd, name, rejects, &le, c))
-			break;
-		if (!s->quiet)
-			cli_progress("import", c->read, 0, 0);
-	}
-	jsonl_reader_free(rd);
+	int created = 0;
+	if (import_one(s, ctx, rec, jsonl_lineno(r), &created, le))
+		return le->code;
+	if (created)
+		c->created++;
+	else
+		c->unchanged++;
+	return 0;
+}
+
+static void import_finish(shop *s, void *ctx, shop_counts *c)
+{
+	import_ctx *x = ctx;
+	(void)c;
 	/* The popularity of what was sold, as the orders' trigger counts it
 	 * for the orders it sees (it skips imported ones). */
-	for (size_t k = 0; !s->err.code && k < x.sold_sku.n; k++)
-		search_sold(s, x.sold_sku.s[k], x.sold[k], &s->err);
-	strtab_free(&x.sold_sku);
-	free(x.sold);
-	irec_clear(&x.r);
-	free(x.r.lines);
-	buf_free(&x.r.text);
-	idset_free(&x.seen);
-	if (x.stored)
-		jtree_free(x.stored);
-	buf_free(&x.doc);
-	if (!s->quiet && c->read >= 1)
-		cli_progress("import", c->read, 0, 1);
-	return shop_import_end(s, rejects);
+	for (size_t k = 0; !s->err.code && k < x->sold_sku.n; k++)
+		search_sold(s, x->sold_sku.s[k], x->sold[k], &s->err);
+	strtab_free(&x->sold_sku);
+	free(x->sold);
+	irec_clear(&x->r);
+	free(x->r.lines);
+	buf_free(&x->r.text);
+	idset_free(&x->seen);
+	if (x->stored)
+		jtree_free(x->stored);
+	buf_free(&x->doc);
+}
+
+int order_import(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c)
+{
+	import_ctx x = {0};
+	shop_importer im = {import_record, import_finish, &x};
+	return shop_import_run(s, in, name, rejects, c, &im);
 }
 
 /* ---- reading ---- */

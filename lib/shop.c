@@ -12,6 +12,7 @@
 #include "base/cfg.h"
 #include "base/clock.h"
 #include "base/jqx.h"
+#include "base/json.h"
 #include "base/jsonl.h"
 #include "base/money.h"
 #include "base/store.h"
@@ -316,20 +317,41 @@ void shop_reject(FILE *f, const char *name, size_t line, const char *err, const 
 	fputc('\n', f);
 }
 
-int shop_import_bad(shop *s, jsonl_reader *r, const char *name, FILE *rejects, const shop_err *le, shop_counts *c)
+int shop_import_run(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c, const shop_importer *im)
 {
-	/* The store failed, or all or nothing: stop. */
-	if (le->code != SHOP_DATAERR || !rejects)
-		return err_set(&s->err, le->code, "%s", le->msg);
-	size_t len;
-	const char *text = jsonl_line(r, &len);
-	shop_reject(rejects, name, jsonl_lineno(r), le->msg, text, len);
-	c->rejected++;
-	return 0;
-}
-
-int shop_import_end(shop *s, FILE *rejects)
-{
+	memset(c, 0, sizeof *c);
+	if (!shop_store(s) || store_begin(s->st, &s->err))
+		return s->err.code;
+	jsonl_reader *r = jsonl_reader_new(in, name, s->max_line);
+	for (;;) {
+		shop_err le = {0};
+		const jnode *rec;
+		int got = jsonl_next_tree(r, &rec, &le);
+		if (got == 0)
+			break;
+		c->read++;
+		if (got > 0 && im->record(s, im->ctx, rec, r, c, &le))
+			err_prefix(&le, "%s:%zu: ", name, jsonl_lineno(r));
+		if (le.code) {
+			/* The store failed, or all or nothing: stop. */
+			if (le.code != SHOP_DATAERR || !rejects) {
+				err_set(&s->err, le.code, "%s", le.msg);
+				break;
+			}
+			size_t len;
+			const char *text = jsonl_line(r, &len);
+			shop_reject(rejects, name, jsonl_lineno(r), le.msg, text, len);
+			c->rejected++;
+		}
+		if (s->err.code)
+			break;
+		if (!s->quiet)
+			cli_progress("import", c->read, 0, 0);
+	}
+	jsonl_reader_free(r);
+	im->finish(s, im->ctx, c);
+	if (!s->quiet && c->read >= 1)
+		cli_progress("import", c->read, 0, 1);
 	if (s->err.code) {
 		store_rollback(s->st);
 		return s->err.code;
@@ -339,6 +361,17 @@ int shop_import_end(shop *s, FILE *rejects)
 		return err_set(&s->err, SHOP_IOERR, "--rejects: write: %s", strerror(errno));
 	}
 	return store_commit(s->st, &s->err);
+}
+
+int shop_import_cmd(shop *s, cli_args *a,
+                    int (*run)(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c))
+{
+	shop_import im;
+	if (shop_import_open(s, a, &im))
+		return s->err.code;
+	shop_counts c;
+	int rc = run(s, im.in, im.name, im.rejects, &c);
+	return shop_import_close(s, &im, rc, &c);
 }
 
 void shop_note(shop *s, const char *fmt, ...)

@@ -139,14 +139,33 @@ int shop_import_close(shop *s, shop_import *im, int rc, const shop_counts *c);
 void shop_reject(FILE *f, const char *name, size_t line, const char *err, const char *text, size_t len);
 
 struct jsonl_reader;
-/* A record of an import that failed with le (the line the reader r is on):
- * with rejects and a data error, copied there with its error and counted
- * (0: go on); else recorded in s->err, whose code is returned: stop. */
-int shop_import_bad(shop *s, struct jsonl_reader *r, const char *name, FILE *rejects, const shop_err *le,
-                    shop_counts *c);
-/* End the write transaction of an import: rolled back when s->err is
- * set, else the rejects flushed and committed. Returns s->err.code. */
-int shop_import_end(shop *s, FILE *rejects);
+struct jnode;
+/* What an import does with each record, for shop_import_run: record
+ * takes rec (read on the line r is on: jsonl_line gives its text), counts
+ * what it did in c, or fails with le (SHOP_DATAERR: the record's fault,
+ * else the store's, which stops the import) and returns le->code; an
+ * error it records in s->err stops the import too. finish runs after the
+ * last record, errors or not (it frees what ctx holds; it writes only
+ * when s->err is clear). */
+typedef struct shop_importer {
+	int (*record)(shop *s, void *ctx, const struct jnode *rec, struct jsonl_reader *r, shop_counts *c,
+	              shop_err *le);
+	void (*finish)(shop *s, void *ctx, shop_counts *c);
+	void *ctx;
+} shop_importer;
+
+/* A batch import (SPEC §2), once for every program: the records of in
+ * (named name in messages) through im in one write transaction; a bad
+ * record is an error "name:LINE: ..." that rolls all back, or with
+ * rejects, a line of rejects (shop_reject) and the import goes on. 0 when
+ * committed, or the error in s->err. */
+int shop_import_run(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c, const shop_importer *im);
+
+/* The import command of a program (FILE operand or stdin, --keep-going,
+ * --rejects FILE, the summary record): run(s, in, name, rejects, counts)
+ * is the program's import. Returns the exit code. */
+int shop_import_cmd(shop *s, cli_args *a,
+                    int (*run)(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c));
 
 /* Hand rec, a record just built, to emit, unless building it failed
  * (s->err set: rec is freed). Nonzero when the caller should stop: the
