@@ -320,8 +320,10 @@ void shop_reject(FILE *f, const char *name, size_t line, const char *err, const 
 int shop_import_run(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c, const shop_importer *im)
 {
 	memset(c, 0, sizeof *c);
-	if (!shop_store(s) || store_begin(s->st, &s->err))
+	if (!shop_store(s) || store_begin(s->st, &s->err)) {
+		im->finish(s, im->ctx, c);
 		return s->err.code;
+	}
 	jsonl_reader *r = jsonl_reader_new(in, name, s->max_line);
 	for (;;) {
 		shop_err le = {0};

@@ -158,7 +158,7 @@ typedef struct shop_importer {
  * (named name in messages) through im in one write transaction; a bad
  * record is an error "name:LINE: ..." that rolls all back, or with
  * rejects, a line of rejects (shop_reject) and the import goes on. 0 when
- * committed, or the error in s->err. */
+ * committed, or the error in s->err; im->finish runs in every case. */
 int shop_import_run(shop *s, FILE *in, const char *name, FILE *rejects, shop_counts *c, const shop_importer *im);
 
 /* The import command of a program (FILE operand or stdin, --keep-going,
