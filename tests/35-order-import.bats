@@ -354,13 +354,13 @@ UCI=online-retail-uci
 	# The same selection, counted by other means (python over the source).
 	want=$(zcat "$DATA/$UCI/orders.jsonl.gz" | $PY -c '
 import json, sys
-skip = {"POST", "DOT", "C2", "M", "m", "D", "B", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS"}
+nonproduct = {"POST", "DOT", "C2", "M", "m", "D", "B", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS"}
 orders = lines = units = 0
 for row in sys.stdin:
     inv = json.loads(row)
     if inv["cancelled"] or inv["customer"] is None:
         continue
-    good = [i for i in inv["items"] if i["qty"] > 0 and round(i["price"] * 100) > 0 and i["sku"] not in skip]
+    good = [i for i in inv["items"] if i["qty"] > 0 and round(i["price"] * 100) > 0 and i["sku"] not in nonproduct]
     if good:
         orders += 1
         lines += len(good)
