@@ -1,4 +1,4 @@
-/* reco: see reco.h.
+/* reco: see reco.h and shop-reco(1).
  *
  * The batch job reads the bought lines of orders once, in customer order,
  * into an array of purchases (item, order, time). From it, cooc() builds
@@ -6,10 +6,11 @@
  * and for each item i counts, in one dense array, the customers it shares
  * with every other item: the walk over i's customers' items. That is the
  * in-memory count that replaces a SQL self-join; its cost is the sum over
- * customers of the square of their item counts. The cosine of the two
- * customer sets, common / sqrt(n_i * n_j), ranks the neighbours; a
- * bounded heap keeps the best top. content() does the same over the terms
- * of the catalog's active products.
+ * customers of the square of their item counts. A damped cosine of the
+ * two customer sets (BOUGHT_ALPHA, BOUGHT_SHRINK below) ranks the
+ * neighbours; a bounded heap keeps the best top. content_build() does the
+ * same walk over the terms of the catalog's active products, and
+ * popular() the trend of every item.
  *
  * Ties are broken by sku everywhere, and every sum is taken in the same
  * order, so two builds over the same store write the same table. */
