@@ -1,6 +1,6 @@
 /* reco: recommendations (shop-reco(1)). Item-to-item, as in Amazon's
  * collaborative filtering (Linden, Smith and York 2003): a batch job
- * (reco_build) counts co-purchases in memory, turns them into cosine
+ * (reco_build) counts co-purchases in memory, turns them into damped cosine
  * similarities and keeps the best neighbours of each item in the store, so
  * that a recommendation at request time is a lookup whose cost does not
  * grow with the number of customers. Content similarity (title, brand and
