@@ -41,11 +41,19 @@ struct http_client {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* The URLs a function takes: http_request's or http_smtp_send's. */
+typedef enum url_kind { URL_HTTP, URL_SMTP } url_kind;
+
 /* One request's URL after the policy check. */
 typedef struct url_info {
 	char *url;     /* normalised, handed to curl (curl_free) */
-	char *display; /* scheme://host[:port]/path, for messages: no query, no userinfo */
+	char *display; /* for messages, never a query or userinfo: HTTP
+	                  scheme://host[:port]/path, SMTP scheme://host:port */
+	char *who;     /* what messages start with: "METHOD display" for HTTP,
+	                  the display for SMTP */
+	const char *protocols; /* CURLOPT_PROTOCOLS_STR for this URL */
 	int loopback;
+	int starttls;  /* smtp:// off loopback: TLS through STARTTLS or nothing */
 } url_info;
 
 typedef struct sink {
@@ -220,8 +228,10 @@ static void url_info_free(url_info *u)
 {
 	curl_free(u->url);
 	free(u->display);
+	free(u->who);
 	u->url = NULL;
 	u->display = NULL;
+	u->who = NULL;
 }
 
 static int is_loopback(const char *host)
@@ -234,43 +244,76 @@ static int is_loopback(const char *host)
 }
 
 /* Parse url with curl's own parser (the one the transfer will use), so that
- * the host we judge is the host curl connects to. */
-static int check_url(const char *method, const char *url, url_info *out, shop_err *e)
+ * the host we judge is the host curl connects to. label starts the message
+ * when the URL cannot even be parsed: the method for HTTP, "smtp" for SMTP. */
+static int check_url(url_kind kind, const char *label, const char *url, url_info *out, shop_err *e)
 {
 	memset(out, 0, sizeof *out);
 	CURLU *u = curl_url();
 	if (!u)
-		return err_set(e, SHOP_SOFTWARE, "%s: out of memory", method);
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+		return err_set(e, SHOP_SOFTWARE, "%s: out of memory", label);
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL, *pass = NULL,
+	     *opts = NULL;
 	int rc = 0;
 	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (uc != CURLUE_OK) {
-		rc = err_set(e, SHOP_USAGE, "%s: malformed URL: %s", method, curl_url_strerror(uc));
+		rc = err_set(e, SHOP_USAGE, "%s: malformed URL: %s", label, curl_url_strerror(uc));
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-		rc = err_set(e, SHOP_USAGE, "%s: malformed URL: no scheme or host", method);
+		rc = err_set(e, SHOP_USAGE, "%s: malformed URL: no scheme or host", label);
 		goto out;
 	}
-	(void)curl_url_get(u, CURLUPART_PORT, &port, 0);
+	/* SMTP messages always name the port: which of 25, 465 and 587 was
+	 * tried is the first question when mail does not go out. */
+	(void)curl_url_get(u, CURLUPART_PORT, &port, kind == URL_SMTP ? CURLU_DEFAULT_PORT : 0);
 	(void)curl_url_get(u, CURLUPART_PATH, &path, 0);
 	out->loopback = is_loopback(host);
-	out->display = xasprintf("%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
-	                         path ? path : "/");
-	if (strcmp(scheme, "https") && strcmp(scheme, "http")) {
-		rc = err_set(e, SHOP_USAGE, "%s %s: scheme '%s' is not allowed (https only)", method,
-		             out->display, scheme);
-		goto out;
+	if (kind == URL_SMTP) {
+		out->display = xasprintf("%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
+		out->who = xstrdup(out->display);
+	} else {
+		out->display = xasprintf("%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
+		                         path ? path : "/");
+		out->who = xasprintf("%s %s", label, out->display);
 	}
-	if (!strcmp(scheme, "http") && !out->loopback) {
-		rc = err_set(e, SHOP_USAGE,
-		             "%s %s: plain http is allowed only to 127.0.0.1, ::1 and localhost; use https",
-		             method, out->display);
-		goto out;
+	if (kind == URL_SMTP) {
+		if (strcmp(scheme, "smtps") && strcmp(scheme, "smtp")) {
+			rc = err_set(e, SHOP_USAGE,
+			             "%s: scheme '%s' is not allowed (smtps, or smtp with STARTTLS)", out->who,
+			             scheme);
+			goto out;
+		}
+		/* Credentials go in user and password (never printed), not in
+		 * a URL that ends up in configuration files and messages. */
+		(void)curl_url_get(u, CURLUPART_USER, &user, 0);
+		(void)curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+		(void)curl_url_get(u, CURLUPART_OPTIONS, &opts, 0);
+		if (user || pass || opts) {
+			rc = err_set(e, SHOP_USAGE,
+			             "%s: no user, password or options in an SMTP URL; pass them apart",
+			             out->who);
+			goto out;
+		}
+		out->protocols = strcmp(scheme, "smtps") ? "smtp" : "smtps";
+		out->starttls = !strcmp(scheme, "smtp") && !out->loopback;
+	} else {
+		if (strcmp(scheme, "https") && strcmp(scheme, "http")) {
+			rc = err_set(e, SHOP_USAGE, "%s: scheme '%s' is not allowed (https only)", out->who,
+			             scheme);
+			goto out;
+		}
+		if (!strcmp(scheme, "http") && !out->loopback) {
+			rc = err_set(e, SHOP_USAGE,
+			             "%s: plain http is allowed only to 127.0.0.1, ::1 and localhost; use https",
+			             out->who);
+			goto out;
+		}
+		out->protocols = out->loopback ? "http,https" : "https";
 	}
 	if (curl_url_get(u, CURLUPART_URL, &out->url, 0) != CURLUE_OK) {
-		rc = err_set(e, SHOP_USAGE, "%s %s: malformed URL", method, out->display);
+		rc = err_set(e, SHOP_USAGE, "%s: malformed URL", out->who);
 		goto out;
 	}
 out:
@@ -278,6 +321,9 @@ out:
 	curl_free(host);
 	curl_free(port);
 	curl_free(path);
+	curl_free(user);
+	curl_free(pass);
+	curl_free(opts);
 	curl_url_cleanup(u);
 	if (rc)
 		url_info_free(out);
@@ -373,34 +419,45 @@ static const char *plural(int n)
 	return n == 1 ? "" : "s";
 }
 
+/* sc: the first failure of a run of setopt calls (the others are skipped). */
+#define SET(opt, val) do { if (sc == CURLE_OK) sc = curl_easy_setopt(c, opt, val); } while (0)
+
 /* Options are set once per request (curl_easy_reset first, so nothing of
- * a previous request leaks into this one) and reused for every attempt:
- * an attempt is the same request sent again byte for byte. Reset keeps the
- * connection cache, so reuse still saves the TLS handshake. */
-static int setup(http_client *h, const char *method, const url_info *u, struct curl_slist *hdrs,
-                 const char *body, size_t body_len, sink *s)
+ * a previous request, HTTP or SMTP, leaks into this one) and reused for
+ * every attempt: an attempt is the same request sent again byte for byte.
+ * Reset keeps the connection cache, so reuse still saves the TLS
+ * handshake. These are the options every request has; the protocol adds
+ * its own after. */
+static CURLcode setup_common(http_client *h, const url_info *u)
 {
 	CURL *c = h->curl;
-	CURLcode rc = CURLE_OK;
+	CURLcode sc = CURLE_OK;
 	curl_easy_reset(c);
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
 	SET(CURLOPT_URL, u->url);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
 	SET(CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
 	SET(CURLOPT_ERRORBUFFER, h->errbuf);
-	SET(CURLOPT_USERAGENT, h->user_agent);
-	SET(CURLOPT_PROTOCOLS_STR, u->loopback ? "http,https" : "https");
-	/* Redirects are not followed (a 3xx is an answer like any other);
-	 * this only narrows things further should that ever change. */
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	SET(CURLOPT_PROTOCOLS_STR, u->protocols);
 	/* A proxy from the environment must never see loopback traffic: the
 	 * fakes run there, and plain http to a proxy would leave the host. */
 	if (u->loopback)
 		SET(CURLOPT_NOPROXY, "*");
 	if (h->cainfo)
 		SET(CURLOPT_CAINFO, h->cainfo);
+	return sc;
+}
+
+static int setup(http_client *h, const char *method, const url_info *u, struct curl_slist *hdrs,
+                 const char *body, size_t body_len, sink *s)
+{
+	CURL *c = h->curl;
+	CURLcode sc = setup_common(h, u);
+	SET(CURLOPT_USERAGENT, h->user_agent);
+	/* Redirects are not followed (a 3xx is an answer like any other);
+	 * this only narrows things further should that ever change. */
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, s);
 	/* Refuses early when Content-Length already says too much; on_body
@@ -421,8 +478,124 @@ static int setup(http_client *h, const char *method, const url_info *u, struct c
 			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
 		}
 	}
-#undef SET
-	return rc == CURLE_OK ? 0 : -1;
+	return sc == CURLE_OK ? 0 : -1;
+}
+
+/* What one attempt came to, as its protocol judges it. */
+typedef enum try_verdict {
+	TRY_DONE,      /* settled: the judge's rc is the result */
+	TRY_ANSWER,    /* an answer worth asking again; the last one stands (0) */
+	TRY_TRANSIENT, /* failed, worth another attempt; the last one is a failure */
+	TRY_FAILED,    /* failed for good */
+} try_verdict;
+
+typedef struct try_judge {
+	/* Before each attempt: forget what the previous one collected. */
+	void (*begin)(void *ctx);
+	/* After it: the verdict; *rc for TRY_DONE, *retry_after_s (seconds,
+	 * 0 = none) for TRY_ANSWER, *reason (NULL = curl's own words) for a
+	 * failure. */
+	try_verdict (*judge)(http_client *h, CURLcode cc, void *ctx, int *rc, long *retry_after_s,
+	                     const char **reason, shop_err *e);
+	void *ctx;
+} try_judge;
+
+/* The attempts of one request, set up beforehand: perform, judge, wait
+ * (backoff) and go again while attempts are left. Failures end as
+ * SHOP_UNAVAILABLE "WHO: REASON after N attempts". */
+static int attempts_run(http_client *h, const char *who, const try_judge *j, int *attempts, shop_err *e)
+{
+	for (int attempt = 1;; attempt++) {
+		*attempts = attempt;
+		if (j->begin)
+			j->begin(j->ctx);
+		h->errbuf[0] = 0;
+
+		CURLcode cc = curl_easy_perform(h->curl);
+		int rc = 0;
+		long ra = 0;
+		const char *reason = NULL;
+		int last = attempt >= h->o.max_attempts;
+		switch (j->judge(h, cc, j->ctx, &rc, &ra, &reason, e)) {
+		case TRY_DONE:
+			return rc;
+		case TRY_ANSWER:
+			/* An answer settles it: whatever happened to earlier
+			 * attempts, the server has spoken. */
+			if (last)
+				return 0;
+			break;
+		case TRY_TRANSIENT:
+			if (!last) {
+				ra = 0;
+				break;
+			}
+			/* fall through */
+		case TRY_FAILED:
+			if (!reason)
+				reason = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+			return err_set(e, SHOP_UNAVAILABLE, "%s: %s after %d attempt%s", who, reason, attempt,
+			               plural(attempt));
+		}
+		sleep_ms(backoff(h, attempt + 1, ra));
+	}
+}
+
+typedef struct http_try {
+	http_resp *resp;
+	sink *s;
+	const url_info *u;
+	int sent; /* sticky over attempts: see http_judge */
+} http_try;
+
+static void http_begin(void *ctx)
+{
+	http_try *t = ctx;
+	t->resp->status = 0;
+	buf_reset(&t->resp->body);
+	free(t->resp->content_type);
+	t->resp->content_type = NULL;
+	t->s->over = 0;
+}
+
+static try_verdict http_judge(http_client *h, CURLcode cc, void *ctx, int *rc, long *retry_after_s,
+                              const char **reason, shop_err *e)
+{
+	http_try *t = ctx;
+	http_resp *resp = t->resp;
+	(void)reason;
+	long status = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+
+	if (t->s->over || cc == CURLE_FILESIZE_EXCEEDED) {
+		buf_free(&resp->body);
+		resp->status = status;
+		*rc = err_set(e, SHOP_DATAERR, "%s: response body over %zu bytes", t->u->who,
+		              h->o.max_body);
+		return TRY_DONE;
+	}
+	if (cc == CURLE_OK) {
+		char *ct = NULL;
+		resp->status = status;
+		if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+			resp->content_type = xstrdup(ct);
+		resp->maybe_delivered = 0;
+		if (!retry_status(status)) {
+			*rc = 0;
+			return TRY_DONE;
+		}
+		curl_off_t ra = 0;
+		if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+			ra = 0;
+		*retry_after_s = ra > LONG_MAX ? LONG_MAX : (long)ra;
+		return TRY_ANSWER;
+	}
+	/* Sticky over attempts: if any attempt may have reached the server,
+	 * the outcome is unknown even when a later one was refused outright. */
+	if (may_have_sent(h->curl, cc))
+		t->sent = 1;
+	resp->maybe_delivered = t->sent;
+	return retry_transport(cc) ? TRY_TRANSIENT : TRY_FAILED;
 }
 
 int http_request(http_client *h, const char *method, const char *url, const char *const *headers,
@@ -434,7 +607,7 @@ int http_request(http_client *h, const char *method, const char *url, const char
 	if (!url)
 		return err_set(e, SHOP_USAGE, "%s: no URL", method);
 	url_info u;
-	int rc = check_url(method, url, &u, e);
+	int rc = check_url(URL_HTTP, method, url, &u, e);
 	if (rc)
 		return rc;
 
@@ -444,8 +617,8 @@ int http_request(http_client *h, const char *method, const char *url, const char
 	for (size_t i = 0; hdrs && headers && headers[i]; i++) {
 		if (strpbrk(headers[i], "\r\n") || !strchr(headers[i], ':')) {
 			/* Index only: the value may be a secret. */
-			rc = err_set(e, SHOP_USAGE, "%s %s: header %zu is not one \"Name: value\" line",
-			             method, u.display, i + 1);
+			rc = err_set(e, SHOP_USAGE, "%s: header %zu is not one \"Name: value\" line", u.who,
+			             i + 1);
 			goto out;
 		}
 		struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
@@ -456,69 +629,18 @@ int http_request(http_client *h, const char *method, const char *url, const char
 		hdrs = n;
 	}
 	if (!hdrs) {
-		rc = err_set(e, SHOP_SOFTWARE, "%s %s: out of memory", method, u.display);
+		rc = err_set(e, SHOP_SOFTWARE, "%s: out of memory", u.who);
 		goto out;
 	}
 
 	sink s = {&resp->body, h->o.max_body, 0};
 	if (setup(h, method, &u, hdrs, body, body_len, &s)) {
-		rc = err_set(e, SHOP_SOFTWARE, "%s %s: cannot set up the request", method, u.display);
+		rc = err_set(e, SHOP_SOFTWARE, "%s: cannot set up the request", u.who);
 		goto out;
 	}
-
-	int sent = 0;
-	for (int attempt = 1;; attempt++) {
-		resp->attempts = attempt;
-		resp->status = 0;
-		buf_reset(&resp->body);
-		free(resp->content_type);
-		resp->content_type = NULL;
-		s.over = 0;
-		h->errbuf[0] = 0;
-
-		CURLcode cc = curl_easy_perform(h->curl);
-		long status = 0;
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-
-		if (s.over || cc == CURLE_FILESIZE_EXCEEDED) {
-			buf_free(&resp->body);
-			resp->status = status;
-			rc = err_set(e, SHOP_DATAERR, "%s %s: response body over %zu bytes", method,
-			             u.display, h->o.max_body);
-			goto out;
-		}
-		if (cc == CURLE_OK) {
-			char *ct = NULL;
-			resp->status = status;
-			if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
-				resp->content_type = xstrdup(ct);
-			if (!retry_status(status) || attempt >= h->o.max_attempts) {
-				/* An answer settles it: whatever happened to
-				 * earlier attempts, the server has spoken. */
-				resp->maybe_delivered = 0;
-				rc = 0;
-				goto out;
-			}
-			curl_off_t ra = 0;
-			if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
-				ra = 0;
-			sleep_ms(backoff(h, attempt + 1, ra > LONG_MAX ? LONG_MAX : (long)ra));
-			continue;
-		}
-		/* Sticky over attempts: if any attempt may have reached the
-		 * server, the outcome is unknown even when a later one was
-		 * refused outright. */
-		if (may_have_sent(h->curl, cc))
-			sent = 1;
-		resp->maybe_delivered = sent;
-		if (!retry_transport(cc) || attempt >= h->o.max_attempts) {
-			rc = err_set(e, SHOP_UNAVAILABLE, "%s %s: %s after %d attempt%s", method, u.display,
-			             h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), attempt,
-			             plural(attempt));
-			goto out;
-		}
-		sleep_ms(backoff(h, attempt + 1, 0));
-	}
+	http_try t = {resp, &s, &u, 0};
+	try_judge j = {http_begin, http_judge, &t};
+	rc = attempts_run(h, u.who, &j, &resp->attempts, e);
 out:
 	/* The handle must not keep pointers into this call's memory (headers,
 	 * body, sink); reset keeps the connections. */
@@ -538,7 +660,7 @@ int http_get(http_client *h, const char *url, buf *out, shop_err *e)
 		} else {
 			url_info u;
 			shop_err ignore = {0};
-			const char *shown = check_url("GET", url, &u, &ignore) ? "" : u.display;
+			const char *shown = check_url(URL_HTTP, "GET", url, &u, &ignore) ? "" : u.display;
 			rc = err_set(e, r.status == 404 || r.status == 410 ? SHOP_NOTFOUND : SHOP_UNAVAILABLE,
 			             "GET %s: HTTP %ld", shown, r.status);
 			if (!ignore.code)
@@ -548,6 +670,210 @@ int http_get(http_client *h, const char *url, buf *out, shop_err *e)
 	http_resp_free(&r);
 	return rc;
 }
+
+/* -- SMTP ------------------------------------------------------------------ */
+
+typedef struct smtp_try {
+	const char *msg; /* the message, streamed by on_read */
+	size_t len, pos;
+	const char *password; /* never let it into a message */
+	char reply[200];      /* the server's last reply line, printable ASCII */
+	char reason[CURL_ERROR_SIZE + 208];
+} smtp_try;
+
+static size_t on_read(char *dst, size_t size, size_t n, void *ud)
+{
+	smtp_try *t = ud;
+	size_t want = size * n, left = t->len - t->pos;
+	if (want > left)
+		want = left;
+	memcpy(dst, t->msg + t->pos, want);
+	t->pos += want;
+	return want;
+}
+
+/* Never written to for a mail upload; without it curl would write to
+ * stdout whatever it considers a body. */
+static size_t on_discard(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+/* curl hands the server's reply lines to the header callback: keep the
+ * last refusal (4xx or 5xx; the QUIT that follows one answers 221), so
+ * that the error says what the server said. */
+static size_t on_reply(char *p, size_t size, size_t n, void *ud)
+{
+	smtp_try *t = ud;
+	size_t len = size * n, k = 0;
+	if (len < 4 || (p[0] != '4' && p[0] != '5') || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]))
+		return len;
+	for (size_t i = 0; i < len && k + 1 < sizeof t->reply; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch == '\r' || ch == '\n')
+			break;
+		t->reply[k++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	t->reply[k] = 0;
+	return len;
+}
+
+static void smtp_begin(void *ctx)
+{
+	smtp_try *t = ctx;
+	t->pos = 0;
+	t->reply[0] = 0;
+}
+
+/* A 4xx reply (421 included) is "try again later", a 5xx one is final,
+ * whatever curl code carries it (RCPT and DATA failures come back as send
+ * or receive errors). Without a reply, the transport codes of HTTP. */
+static try_verdict smtp_judge(http_client *h, CURLcode cc, void *ctx, int *rc, long *retry_after_s,
+                              const char **reason, shop_err *e)
+{
+	smtp_try *t = ctx;
+	(void)retry_after_s;
+	(void)e;
+	if (cc == CURLE_OK) {
+		*rc = 0;
+		return TRY_DONE;
+	}
+	long code = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+	/* The reason ends with the refusal: "RCPT failed: 550 5.1.1 no such
+	 * user", or "the server answered 451 ..." where curl has no words of
+	 * its own (or only "Weird server reply", as after DATA). */
+	char num[8];
+	snprintf(num, sizeof num, "%ld", code);
+	const char *r = t->reply;
+	if (code >= 400 && !strncmp(r, num, 3) && !(t->password && *t->password && strstr(r, t->password))) {
+		const char *said = h->errbuf;
+		size_t n = strlen(said);
+		if (n >= 3 && !strcmp(said + n - 3, num))
+			snprintf(t->reason, sizeof t->reason, "%s%s", said, r + 3);
+		else if (*said && cc != CURLE_WEIRD_SERVER_REPLY)
+			snprintf(t->reason, sizeof t->reason, "%s (%s)", said, r);
+		else
+			snprintf(t->reason, sizeof t->reason, "the server answered %s", r);
+		*reason = t->reason;
+	}
+	if (code >= 500 && code < 600)
+		return TRY_FAILED;
+	if (code >= 400 && code < 500)
+		return TRY_TRANSIENT;
+	return retry_transport(cc) ? TRY_TRANSIENT : TRY_FAILED;
+}
+
+/* A bare address for MAIL FROM / RCPT TO: curl puts it between < and >
+ * on a command line of its own, so none of these may be in it. */
+static int valid_address(const char *a)
+{
+	return a && *a && !strpbrk(a, "\r\n<>");
+}
+
+int http_smtp_send(http_client *h, const char *url, const char *from, const char *const *rcpt, size_t nrcpt,
+                   const char *user, const char *password, const char *msg, size_t len, int *attempts,
+                   shop_err *e)
+{
+	int tries = 0;
+	if (!attempts)
+		attempts = &tries;
+	*attempts = 0;
+	if (!url)
+		return err_set(e, SHOP_USAGE, "smtp: no URL");
+	url_info u;
+	int rc = check_url(URL_SMTP, "smtp", url, &u, e);
+	if (rc)
+		return rc;
+
+	struct curl_slist *to = NULL;
+	char *from_arg = NULL;
+	if (!valid_address(from)) {
+		rc = err_set(e, SHOP_USAGE, "%s: the sender address is empty or has CR, LF, '<' or '>'",
+		             u.who);
+		goto out;
+	}
+	if (!nrcpt || !rcpt) {
+		rc = err_set(e, SHOP_USAGE, "%s: no recipients", u.who);
+		goto out;
+	}
+	for (size_t i = 0; i < nrcpt; i++) {
+		if (!valid_address(rcpt[i])) {
+			/* Index only: what is in it may be anything. */
+			rc = err_set(e, SHOP_USAGE,
+			             "%s: recipient %zu is empty or has CR, LF, '<' or '>'", u.who, i + 1);
+			goto out;
+		}
+		char *a = xasprintf("<%s>", rcpt[i]);
+		struct curl_slist *n = curl_slist_append(to, a);
+		free(a);
+		if (!n) {
+			rc = err_set(e, SHOP_SOFTWARE, "%s: out of memory", u.who);
+			goto out;
+		}
+		to = n;
+	}
+	/* curl escapes a leading dot only after CRLF and ends the data with
+	 * CRLF . CRLF; a lone CR or LF could make a server see the end of the
+	 * message (and a second, smuggled one) where we did not put it. */
+	if (!msg || !len) {
+		rc = err_set(e, SHOP_USAGE, "%s: empty message", u.who);
+		goto out;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((msg[i] == '\r' && (i + 1 == len || msg[i + 1] != '\n')) ||
+		    (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r')) || msg[i] == 0) {
+			rc = err_set(e, SHOP_USAGE,
+			             "%s: the message has a bare CR or LF, or a NUL, at byte %zu (lines end in CRLF)",
+			             u.who, i);
+			goto out;
+		}
+	}
+	from_arg = xasprintf("<%s>", from);
+
+	smtp_try t = {0};
+	t.msg = msg;
+	t.len = len;
+	t.password = password;
+	CURL *c = h->curl;
+	CURLcode sc = setup_common(h, &u);
+	SET(CURLOPT_MAIL_FROM, from_arg);
+	SET(CURLOPT_MAIL_RCPT, to);
+	SET(CURLOPT_UPLOAD, 1L);
+	SET(CURLOPT_READFUNCTION, on_read);
+	SET(CURLOPT_READDATA, &t);
+	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	SET(CURLOPT_HEADERFUNCTION, on_reply);
+	SET(CURLOPT_HEADERDATA, &t);
+	SET(CURLOPT_WRITEFUNCTION, on_discard);
+	/* smtps:// is TLS from the first byte; smtp:// off loopback upgrades
+	 * with STARTTLS or fails before MAIL FROM (and before AUTH:
+	 * credentials never cross in the clear). */
+	if (u.starttls)
+		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (user) {
+		SET(CURLOPT_USERNAME, user);
+		SET(CURLOPT_PASSWORD, password ? password : "");
+	}
+	if (sc != CURLE_OK) {
+		rc = err_set(e, SHOP_SOFTWARE, "%s: cannot set up the message", u.who);
+		goto out;
+	}
+	try_judge j = {smtp_begin, smtp_judge, &t};
+	rc = attempts_run(h, u.who, &j, attempts, e);
+out:
+	/* Nothing of this call (recipients, message, password) stays with the
+	 * handle; reset keeps the connections. */
+	curl_easy_reset(h->curl);
+	curl_slist_free_all(to);
+	free(from_arg);
+	url_info_free(&u);
+	return rc;
+}
+#undef SET
 
 void http_form_escape(buf *out, const char *s)
 {

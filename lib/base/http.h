@@ -1,4 +1,5 @@
-/* http: one libcurl easy handle per client, reused (keeps connections).
+/* http: one libcurl easy handle per client, reused (keeps connections),
+ * for HTTP requests and for mail over SMTP (http_smtp_send).
  *
  * Rules: TLS verification is never turned off; https is required except for
  * loopback hosts (127.0.0.1, ::1, localhost), where plain http is allowed
@@ -56,6 +57,32 @@ void http_free(http_client *h);
 int http_request(http_client *h, const char *method, const char *url, const char *const *headers,
                  const char *body, size_t body_len, http_resp *resp, shop_err *e);
 void http_resp_free(http_resp *r);
+
+/* Send one RFC 5322 message (msg, len bytes, CRLF line ends, headers then
+ * an empty line then the body) over SMTP to url: "smtps://host[:port]" (TLS
+ * from the start), or "smtp://host[:port]" which must upgrade with STARTTLS
+ * (curl's CURLUSESSL_ALL: no TLS, no mail) unless the host is loopback
+ * (127.0.0.1, ::1, localhost), where plain SMTP is allowed for tests and
+ * local relays. A path in the URL is the name given in EHLO; user,
+ * password or options in the URL are refused. from and each of
+ * rcpt[0..nrcpt) are bare addresses ("a@b", not "<a@b>"): non-empty, no
+ * CR, LF, '<' or '>'. The message may have no bare CR or LF and no NUL
+ * (curl adds the dot-stuffing and the final CRLF . CRLF). user/password:
+ * SMTP AUTH when user is not NULL (password may be "" or NULL), never
+ * printed. Transport failures (curl codes 7, 28, 52, 55, 56) and 4xx
+ * replies (421 included, at any stage) are retried up to max_attempts
+ * with the backoff of HTTP requests; a 5xx reply is final. A timeout
+ * after the data went out is retried too, so a message may (rarely) arrive
+ * twice: mail is at-least-once.
+ * 0 when the server accepted the message; SHOP_UNAVAILABLE (69) with e set
+ * ("smtp://host:port: <reason> after N attempts", the reason ending with
+ * the server's reply line in parentheses when it sent one) when it did
+ * not; SHOP_USAGE (64) for a refused or malformed URL, a bad address or
+ * message, checked before any connection. *attempts (may be NULL) gets
+ * the attempts made (0 when refused before any). */
+int http_smtp_send(http_client *h, const char *url, const char *from, const char *const *rcpt, size_t nrcpt,
+                   const char *user, const char *password, const char *msg, size_t len, int *attempts,
+                   shop_err *e);
 
 /* GET url into out (appended); 0 on a 2xx answer. A non-2xx answer is an
  * error: 66 for 404 and 410, 69 otherwise, the message naming the status. */

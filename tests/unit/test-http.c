@@ -1,6 +1,14 @@
 /* test-http BASE_URL: lib/base/http against tests/helpers/fake_http.py.
  * Timeouts and backoffs are shrunk through http_opts so the whole run
- * takes a few seconds. */
+ * takes a few seconds.
+ *
+ * test-http smtp [-n ATTEMPTS] [-u USER] [-p PASSWORD] [-c COUNT] [-g URL]
+ *                URL FROM MSGFILE RCPT...
+ * sends MSGFILE with http_smtp_send (tests/helpers/fake_smtp.py is the
+ * server), COUNT times (default 1) with one client, each followed by a GET
+ * of the -g URL on the same handle: prints "attempts N" per send and
+ * "get STATUS BODY" per GET, and exits with the first failure (the message
+ * on stderr). */
 #include "http.h"
 #include "t.h"
 
@@ -531,8 +539,72 @@ static void test_form_escape(void)
 	buf_free(&b);
 }
 
+static int smtp_main(int argc, char **argv)
+{
+	http_opts o = fast();
+	const char *user = NULL, *password = NULL, *get_url = NULL;
+	int i = 1, count = 1;
+	for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] && !argv[i][2]; i += 2) {
+		switch (argv[i][1]) {
+		case 'n': o.max_attempts = (int)strtol(argv[i + 1], NULL, 10); break;
+		case 'u': user = argv[i + 1]; break;
+		case 'p': password = argv[i + 1]; break;
+		case 'c': count = (int)strtol(argv[i + 1], NULL, 10); break;
+		case 'g': get_url = argv[i + 1]; break;
+		default: i = argc; break;
+		}
+	}
+	if (argc - i < 4) {
+		fprintf(stderr, "usage: test-http smtp [-n ATTEMPTS] [-u USER] [-p PASSWORD] [-c COUNT] [-g URL] "
+		                "URL FROM MSGFILE RCPT...\n");
+		return 2;
+	}
+	const char *smtp_url = argv[i], *from = argv[i + 1], *file = argv[i + 2];
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		perror(file);
+		return 2;
+	}
+	buf msg = {0};
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&msg, chunk, n);
+	fclose(f);
+	http_client *h = http_new(&o);
+	if (!h) {
+		fprintf(stderr, "test-http: no libcurl\n");
+		buf_free(&msg);
+		return 2;
+	}
+	int rc = 0;
+	for (int k = 0; k < count && !rc; k++) {
+		shop_err e = {0};
+		int attempts = -1;
+		rc = http_smtp_send(h, smtp_url, from, (const char *const *)argv + i + 3, (size_t)(argc - i - 3),
+		                    user, password, msg.p, msg.len, &attempts, &e);
+		printf("attempts %d\n", attempts);
+		if (rc)
+			fprintf(stderr, "%s\n", e.msg);
+		if (get_url) {
+			http_resp r;
+			shop_err ge = {0};
+			if (http_request(h, "GET", get_url, NULL, NULL, 0, &r, &ge) == 0)
+				printf("get %ld %s\n", r.status, buf_str(&r.body));
+			else
+				printf("get failed: %s\n", ge.msg);
+			http_resp_free(&r);
+		}
+	}
+	http_free(h);
+	buf_free(&msg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "smtp"))
+		return smtp_main(argc - 1, argv + 1);
 	if (argc != 2) {
 		fprintf(stderr, "usage: test-http BASE_URL (of tests/helpers/fake_http.py)\n");
 		return 2;
