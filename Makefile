@@ -12,7 +12,7 @@ ifeq ($(BUILD),build-asan)
 SAN      = 1
 endif
 
-TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga shop-ship shop-rma shop-search shop-reco
+TOOLS    = shop-catalog shop-inv shop-cart shop-order shop-pay shop-saga shop-ship shop-rma shop-search shop-reco shop-notify
 
 PKGS     = sqlite3 yaml-0.1 libcurl
 CC      ?= cc

@@ -507,3 +507,24 @@ WHEN json_extract(new.doc, '$.imported') IS NOT 1 BEGIN
 	FROM json_each(new.doc, '$.lines') WHERE json_extract(value, '$.sku') IS NOT NULL GROUP BY 1
 	ON CONFLICT (sku) DO UPDATE SET sold = sold + excluded.sold;
 END;
+
+-- migrate: 9
+-- Notifications (shop-notify): one row per event and channel, claimed
+-- ('sending', claimed_at) in a write transaction before the message goes
+-- out, then 'sent', 'skipped' (nobody to send it to) or 'failed' (error:
+-- why; the event stays pending).  recipient: the address, or for the
+-- webhook the customer.
+CREATE TABLE notify_delivery (
+	seq        INTEGER NOT NULL,
+	channel    TEXT NOT NULL CHECK (channel IN ('maildir', 'smtp', 'webhook')),
+	type       TEXT NOT NULL,
+	subject    TEXT NOT NULL,
+	recipient  TEXT,
+	status     TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'skipped', 'failed')),
+	attempts   INTEGER NOT NULL,
+	claimed_at TEXT NOT NULL,
+	sent_at    TEXT,
+	error      TEXT,
+	PRIMARY KEY (seq, channel)
+);
+CREATE INDEX notify_delivery_status ON notify_delivery (status, seq);

@@ -1103,7 +1103,7 @@ static int event_record(shop *s, sqlite3_stmt *q, jv *out)
 
 /* The consumer's position; 0 for one that never acknowledged anything, so
  * that a new reader sees every event (at least once). */
-static int consumer_pos(shop *s, const char *name, int64_t *pos)
+int order_consumer_pos(shop *s, const char *name, int64_t *pos)
 {
 	*pos = 0;
 	sqlite3_stmt *q = store_stmt(s->st, "SELECT acked FROM consumer WHERE name = ?1", &s->err);
@@ -1125,7 +1125,7 @@ int order_events(shop *s, int64_t after, const char *consumer, int follow, shop_
 		return s->err.code;
 	if (after < 0) {
 		after = 0;
-		if (consumer && consumer_pos(s, consumer, &after))
+		if (consumer && order_consumer_pos(s, consumer, &after))
 			return s->err.code;
 	}
 	for (;;) {

@@ -67,6 +67,8 @@ int order_set_status(shop *s, const char *id, const char *to, const char *reason
 /* Outbox events after seq (or after consumer's position when after < 0
  * and consumer is set); follow: keep polling for new ones. */
 int order_events(shop *s, int64_t after, const char *consumer, int follow, shop_emit emit, void *arg);
+/* The last seq consumer acknowledged (0 when none). */
+int order_consumer_pos(shop *s, const char *name, int64_t *pos);
 /* Store consumer's position (it never moves back). */
 int order_ack(shop *s, const char *consumer, int64_t seq, shop_emit emit, void *arg);
 /* One timeline of everything that happened to an order, oldest first. */

@@ -58,5 +58,6 @@ run_examples() {
 @test "shop-rma(1) EXAMPLES run" { run_examples shop-rma.1; }
 @test "shop-search(1) EXAMPLES run" { run_examples shop-search.1; }
 @test "shop-reco(1) EXAMPLES run" { run_examples shop-reco.1; }
+@test "shop-notify(1) EXAMPLES run" { run_examples shop-notify.1; }
 @test "shop-ship(1) EXAMPLES run" { run_examples shop-ship.1; }
 @test "shop(7) EXAMPLES run" { run_examples shop.7; }
