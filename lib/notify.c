@@ -58,6 +58,9 @@ typedef struct notifier {
 	int gone; /* the reader of the output went away: stop */
 } notifier;
 
+static char *from_parts(const char *from, char addr[256]);
+static int address_ok(const char *a);
+
 /* The built-in templates: used when the config has no notify.templates. */
 static const char *const builtin[][3] = {
 	{"order.confirmed", "Your order {{ .order.id }} is confirmed",
@@ -138,6 +141,11 @@ static int notifier_open(shop *s, const notify_opts *o, shop_emit emit, void *ar
 	n->smtp_password_env = cfg_str(c, NULL, "notify.smtp.password_env", NULL);
 	n->webhook_url = cfg_str(c, NULL, "notify.webhook.url", NULL);
 	n->webhook_key_env = cfg_str(c, NULL, "notify.webhook.key_env", NULL);
+	char fa[256];
+	free(from_parts(n->from, fa));
+	if (!address_ok(fa))
+		return err_set(&s->err, SHOP_CONFIG, "notify.from: '%s' holds no plain address (such as Shop <shop@example.com>)",
+		               n->from);
 	unsigned def;
 	if (channels_of(s, cfg_get(c, NULL, "notify.channels"), 1u << CH_MAILDIR, &def))
 		return s->err.code;
@@ -354,6 +362,36 @@ static void header_text(buf *out, const char *v, int force)
 	buf_free(&clean);
 }
 
+/* "Name <addr>": a name of words goes as it is; one with quotes, commas,
+ * angle brackets and the like, or not ASCII, as encoded words, which
+ * cannot break the address. */
+static void header_address(buf *out, const char *name, const char *addr)
+{
+	if (name && *name) {
+		header_text(out, name, strpbrk(name, "\"(),.:;<>@[\\]") != NULL);
+		buf_addc(out, ' ');
+	}
+	buf_addf(out, "<%s>", addr);
+}
+
+/* The name (heap, NULL when none) and the address (into addr) of a
+ * "Name <addr>" or a bare address. */
+static char *from_parts(const char *from, char addr[256])
+{
+	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	if (!lt || !gt || gt == lt + 1) {
+		snprintf(addr, 256, "%s", from);
+		return NULL;
+	}
+	snprintf(addr, 256, "%.*s", (int)(gt - lt - 1), lt + 1);
+	const char *a = from, *b = lt;
+	while (a < b && (*a == ' ' || *a == '"'))
+		a++;
+	while (b > a && (b[-1] == ' ' || b[-1] == '"'))
+		b--;
+	return b > a ? xstrndup(a, (size_t)(b - a)) : NULL;
+}
+
 /* An address fit for a header and an SMTP envelope: one '@', no space,
  * no control character, none of "<>()[],;:\\\"". */
 static int address_ok(const char *a)
@@ -443,16 +481,13 @@ static int render(notifier *n, const tmpl *t, const event *ev, jv ctx, int ch, m
 	char date[64];
 	mail_date(ev->at, date);
 	buf_addf(&m->text, "Date: %s\r\nFrom: ", date);
-	header_text(&m->text, n->from, 0);
+	char from_addr[256];
+	char *from_name = from_parts(n->from, from_addr);
+	header_address(&m->text, from_name, from_addr);
+	free(from_name);
 	buf_adds(&m->text, "\r\nTo: ");
-	if (m->name && *m->name) {
-		/* A name of words goes as it is; one with quotes, commas, angle
-		 * brackets and the like as encoded words, which cannot break
-		 * the address. */
-		header_text(&m->text, m->name, strpbrk(m->name, "\"(),.:;<>@[\\]") != NULL);
-		buf_addc(&m->text, ' ');
-	}
-	buf_addf(&m->text, "<%s>\r\nSubject: ", m->to);
+	header_address(&m->text, m->name, m->to);
+	buf_adds(&m->text, "\r\nSubject: ");
 	header_text(&m->text, buf_str(&m->subject), 0);
 	buf_addf(&m->text,
 	         "\r\nMessage-ID: <evt-%lld.%s@shop>\r\nMIME-Version: 1.0\r\n"
@@ -544,11 +579,7 @@ static int to_smtp(notifier *n, const message *m, int *attempts, shop_err *e)
 	}
 	/* The envelope sender: the address of notify.from. */
 	char from[256];
-	const char *lt = strchr(n->from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-	if (lt && gt && gt > lt + 1)
-		snprintf(from, sizeof from, "%.*s", (int)(gt - lt - 1), lt + 1);
-	else
-		snprintf(from, sizeof from, "%s", n->from);
+	free(from_parts(n->from, from));
 	const char *rcpt[1] = {m->to};
 	int rc = http_smtp_send(h, n->smtp_url, from, rcpt, 1, n->smtp_user, password ? password : "", m->text.p,
 	                        m->text.len, attempts, e);

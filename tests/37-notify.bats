@@ -237,3 +237,25 @@ smtp_config() {
 	run -78 --separate-stderr shop-notify run
 	[[ $stderr == *"SMTP_PASSWORD"* ]]
 }
+
+@test "maildir: UTF-8 names and subjects go as encoded words that a mail reader decodes back" {
+	confirmed_order 'Zoë Ångström, Jr.' zoe@example.com
+	config 'notify:' '  from: "Boutique Été <shop@example.com>"' '  templates:' '    order.confirmed:' \
+		'      subject: "Commande {{ .order.id }} confirmée — merci, {{ .order.address.name }}"' \
+		'      body: "Bonjour {{ .order.address.name }}, {{ .text.total }}"'
+	shop-notify run >/dev/null
+	f=$(ls "$MAILDIR"/new/*)
+	# Only ASCII in the headers; every line of the file ends in CRLF.
+	! sed '/^\r$/q' "$f" | LC_ALL=C grep -q $'[\x80-\xff]'
+	run -0 --separate-stderr $PY -c '
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m["To"].addresses[0].display_name, m["To"].addresses[0].addr_spec, sep="|")
+print(m["Subject"])
+print(m["From"].addresses[0].display_name)
+print(m.get_content().strip())' "$f"
+	[ "${lines[0]}" = "Zoë Ångström, Jr.|zoe@example.com" ]
+	[ "${lines[1]}" = "Commande $ORD confirmée — merci, Zoë Ångström, Jr." ]
+	[ "${lines[2]}" = "Boutique Été" ]
+	[ "${lines[3]}" = "Bonjour Zoë Ångström, Jr., 25.00 USD" ]
+}
