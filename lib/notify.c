@@ -625,6 +625,36 @@ static int to_webhook(notifier *n, const event *ev, const message *m, int *attem
 
 enum { CLAIM_DONE, CLAIM_BUSY, CLAIM_OK };
 
+/* Write the delivery row of (ev, ch), in the caller's transaction: a
+ * claim ('sending': one more attempt, claimed now) or an end ('sent' with
+ * its time, 'skipped', 'failed' with why). */
+static int put_row(notifier *n, const event *ev, int ch, const char *to, const char *status, const char *why)
+{
+	shop *s = n->s;
+	char now[32];
+	clock_now_text(now);
+	sqlite3_stmt *q = store_stmt(s->st,
+	                             "INSERT INTO notify_delivery (seq, channel, type, subject, recipient, status, "
+	                             "attempts, claimed_at, sent_at, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, "
+	                             "CASE WHEN ?6 = 'sent' THEN ?7 END, ?8) "
+	                             "ON CONFLICT (seq, channel) DO UPDATE SET status = ?6, recipient = ?5, "
+	                             "attempts = attempts + (?6 = 'sending'), "
+	                             "claimed_at = CASE WHEN ?6 = 'sending' THEN ?7 ELSE claimed_at END, "
+	                             "sent_at = CASE WHEN ?6 = 'sent' THEN ?7 ELSE sent_at END, error = ?8",
+	                             &s->err);
+	if (!q)
+		return s->err.code;
+	sqlite3_bind_int64(q, 1, ev->seq);
+	sqlite3_bind_text(q, 2, ch_name[ch], -1, SQLITE_STATIC);
+	store_bind_text(q, 3, ev->type);
+	store_bind_text(q, 4, ev->subject);
+	store_bind_text(q, 5, to);
+	store_bind_text(q, 6, status);
+	store_bind_text(q, 7, now);
+	store_bind_text(q, 8, why);
+	return store_done(s->st, q, &s->err, "notify_delivery");
+}
+
 /* Claim (seq, ch) for sending, in a write transaction of its own: done
  * when it was sent or skipped, busy when another run's claim is younger
  * than the lease, else claimed now (attempts counted). */
@@ -633,8 +663,6 @@ static int claim(notifier *n, const event *ev, int ch, const char *to, int *stat
 	shop *s = n->s;
 	if (store_begin(s->st, &s->err))
 		return s->err.code;
-	char now[32];
-	clock_now_text(now);
 	sqlite3_stmt *q = store_stmt(s->st, "SELECT status, claimed_at FROM notify_delivery WHERE seq = ?1 AND channel = ?2",
 	                             &s->err);
 	int rc = q ? 0 : s->err.code;
@@ -655,24 +683,8 @@ static int claim(notifier *n, const event *ev, int ch, const char *to, int *stat
 			rc = store_fail_rc(s->st, step, &s->err, "notify_delivery");
 		sqlite3_reset(q);
 	}
-	if (!rc && *state == CLAIM_OK) {
-		q = store_stmt(s->st,
-		               "INSERT INTO notify_delivery (seq, channel, type, subject, recipient, status, attempts, "
-		               "claimed_at) VALUES (?1, ?2, ?3, ?4, ?5, 'sending', 1, ?6) "
-		               "ON CONFLICT (seq, channel) DO UPDATE SET status = 'sending', attempts = attempts + 1, "
-		               "claimed_at = excluded.claimed_at, recipient = excluded.recipient, error = NULL",
-		               &s->err);
-		rc = q ? 0 : s->err.code;
-		if (!rc) {
-			sqlite3_bind_int64(q, 1, ev->seq);
-			sqlite3_bind_text(q, 2, ch_name[ch], -1, SQLITE_STATIC);
-			store_bind_text(q, 3, ev->type);
-			store_bind_text(q, 4, ev->subject);
-			store_bind_text(q, 5, to);
-			store_bind_text(q, 6, now);
-			rc = store_done(s->st, q, &s->err, "notify_delivery");
-		}
-	}
+	if (!rc && *state == CLAIM_OK)
+		rc = put_row(n, ev, ch, to, "sending", NULL);
 	if (rc || store_commit(s->st, &s->err)) {
 		store_rollback(s->st);
 		return s->err.code;
@@ -684,30 +696,9 @@ static int claim(notifier *n, const event *ev, int ch, const char *to, int *stat
 static int settle(notifier *n, const event *ev, int ch, const char *to, const char *status, const char *why)
 {
 	shop *s = n->s;
-	char now[32];
-	clock_now_text(now);
 	if (store_begin(s->st, &s->err))
 		return s->err.code;
-	sqlite3_stmt *q = store_stmt(s->st,
-	                             "INSERT INTO notify_delivery (seq, channel, type, subject, recipient, status, "
-	                             "attempts, claimed_at, sent_at, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, "
-	                             "CASE WHEN ?6 = 'sent' THEN ?7 END, ?8) "
-	                             "ON CONFLICT (seq, channel) DO UPDATE SET status = ?6, recipient = ?5, "
-	                             "sent_at = CASE WHEN ?6 = 'sent' THEN ?7 ELSE sent_at END, error = ?8",
-	                             &s->err);
-	int rc = q ? 0 : s->err.code;
-	if (!rc) {
-		sqlite3_bind_int64(q, 1, ev->seq);
-		sqlite3_bind_text(q, 2, ch_name[ch], -1, SQLITE_STATIC);
-		store_bind_text(q, 3, ev->type);
-		store_bind_text(q, 4, ev->subject);
-		store_bind_text(q, 5, to);
-		store_bind_text(q, 6, status);
-		store_bind_text(q, 7, now);
-		store_bind_text(q, 8, why);
-		rc = store_done(s->st, q, &s->err, "notify_delivery");
-	}
-	if (rc || store_commit(s->st, &s->err)) {
+	if (put_row(n, ev, ch, to, status, why) || store_commit(s->st, &s->err)) {
 		store_rollback(s->st);
 		return s->err.code;
 	}

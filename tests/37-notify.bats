@@ -259,3 +259,19 @@ print(m.get_content().strip())' "$f"
 	[ "${lines[2]}" = "Boutique Été" ]
 	[ "${lines[3]}" = "Bonjour Zoë Ångström, Jr., 25.00 USD" ]
 }
+
+@test "a claim left by a run that died: busy within the lease, sent once after it" {
+	confirmed_order
+	seq=$(sqlite3 "$SHOP_DB" "SELECT max(seq) FROM outbox WHERE type = 'order.confirmed'")
+	# A run claimed it just now and is (as far as anyone knows) sending.
+	sqlite3 "$SHOP_DB" "INSERT INTO notify_delivery (seq, channel, type, subject, recipient, status, attempts, claimed_at)
+		VALUES ($seq, 'maildir', 'order.confirmed', '$ORD', 'alice@example.com', 'sending', 1, '$SHOP_NOW')"
+	run -0 --separate-stderr shop-notify run
+	[ -z "$output" ]
+	[ "$(messages)" = 0 ]
+	[ "$(sqlite3 "$SHOP_DB" "SELECT acked FROM consumer WHERE name = 'notify'")" -lt "$seq" ]
+	# Ten minutes on, the lease (5m) has run out: it died; this run sends.
+	run -0 --separate-stderr env SHOP_NOW=2026-11-29T12:10:00Z shop-notify run
+	[ "$(jq -c '{status, attempts}' <<<"$output")" = '{"status":"sent","attempts":2}' ]
+	[ "$(messages)" = 1 ]
+}
