@@ -35,7 +35,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.[1-8])
 
-.PHONY: all deps demo check test units lint install clean bench fuzz
+.PHONY: all deps demo check test units lint install clean bench fuzz fuzz-replay
 .SUFFIXES:
 
 all: $(BINS)
@@ -79,7 +79,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libshop.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libshop.a $(LIBS)
 
-units: $(UNITS)
+units: $(UNITS) $(BUILD)/tests/fault-shim.so
+
+# The I/O fault injection of tests/93-faults.bats, preloaded into any
+# program: built without the sanitizers (the tests tell ASan so).
+$(BUILD)/tests/fault-shim.so: tests/faults/shim.c
+	@mkdir -p $(@D)
+	cc -std=c11 -shared -fPIC -O1 -Wall -Wextra -Werror -o $@ $< -ldl
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -106,6 +112,34 @@ bench: all
 	@scripts/bench/saga $(BUILD)/bin
 	@scripts/bench/search $(BUILD)/bin
 	@scripts/bench/reco $(BUILD)/bin
+
+# Fuzzing (fuzz/): one libFuzzer target per parser that meets outside input.
+# `make fuzz` builds them with clang in build-fuzz/ and runs each for
+# FUZZ_SECONDS, new finds going to fuzz/corpus/NAME; `make fuzz-replay`
+# runs the same targets as plain programs over their corpora in the
+# ASan+UBSan build: fast, and a fixed crash stays fixed.
+FUZZ_TARGETS = json jsonl money cfg saga journal search reconcile carrier stripe
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
+		$(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+	@fuzz/run build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-replay:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 $(FUZZ_TARGETS:%=build-asan/fuzz-replay/%)
+	@for t in $(FUZZ_TARGETS); do \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			build-asan/fuzz-replay/$$t fuzz/corpus/$$t || exit 1; done
+
+build-fuzz/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) build-fuzz/libshop.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ifuzz -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libshop.a $(LIBS)
+
+$(BUILD)/fuzz-replay/%: fuzz/%.c fuzz/replay.c $(wildcard fuzz/*.h) $(BUILD)/libshop.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libshop.a $(LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
