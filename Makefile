@@ -130,7 +130,8 @@ fuzz:
 fuzz-replay:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 $(FUZZ_TARGETS:%=build-asan/fuzz-replay/%)
 	@for t in $(FUZZ_TARGETS); do \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=fuzz/lsan.supp \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 			build-asan/fuzz-replay/$$t fuzz/corpus/$$t || exit 1; done
 
 build-fuzz/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) build-fuzz/libshop.a
@@ -148,6 +149,6 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

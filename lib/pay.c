@@ -235,7 +235,7 @@ static int record(shop *s, const call *c, const gw_res *res, int first, shop_err
 		return e->code;
 	pay_row r;
 	if (row_load(s, c->order, &r, e))
-		goto fail;
+		goto fail_ev; /* ev is not made yet */
 	if (!r.exists || strcmp(r.pending_key, c->key)) /* settled meanwhile */
 		return store_commit(s->st, e);
 	char now[32], when[32];

@@ -106,6 +106,11 @@ static const cfg_schema shop_schema[] = {
 	{NULL, 0},
 };
 
+const cfg_schema *shop_cfg_schema(void)
+{
+	return shop_schema;
+}
+
 int shop_out(void *arg, jv rec)
 {
 	(void)arg;

@@ -200,4 +200,9 @@ struct store *shop_store(shop *s);
 /* Print "prog: msg" unless --quiet. */
 void shop_note(shop *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The schema of shop.yaml (shop.yaml(5)), for a caller that loads a
+ * config itself: the fuzz target of fuzz/cfg.c. */
+struct cfg_schema;
+const struct cfg_schema *shop_cfg_schema(void);
+
 #endif

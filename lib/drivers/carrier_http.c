@@ -77,7 +77,10 @@ static enum carrier_outcome request(hc *x, const char *method, const char *url, 
 		/* The tree borrows the body: the caller's buffer keeps it. */
 		buf_reset(keep);
 		buf_add(keep, resp.body.p ? resp.body.p : "", resp.body.len);
-		*root = jtree_parse(t, buf_str(keep), keep->len, perr, sizeof perr);
+		size_t bad;
+		/* The parser takes valid UTF-8 only (json.h): check it first. */
+		*root = utf8_valid(keep->p, keep->len, &bad) ? jtree_parse(t, buf_str(keep), keep->len, perr, sizeof perr)
+		                                             : NULL;
 		if (!*root || (*root)->type != JN_OBJ) {
 			snprintf(why, whylen, "HTTP %ld with a body that is not JSON", resp.status);
 			o = resp.status >= 500 ? CR_UNKNOWN : CR_ERROR;

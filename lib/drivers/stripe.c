@@ -232,7 +232,11 @@ static void st_call(void *impl, const gw_req *r, gw_res *res)
 			break;
 		}
 		char perr[128];
-		const jnode *root = jtree_parse(t, buf_str(&resp.body), resp.body.len, perr, sizeof perr);
+		size_t bad;
+		/* The parser takes valid UTF-8 only (json.h): check it first. */
+		const jnode *root = utf8_valid(buf_str(&resp.body), resp.body.len, &bad)
+		                            ? jtree_parse(t, buf_str(&resp.body), resp.body.len, perr, sizeof perr)
+		                            : NULL;
 		if (!root || root->type != JN_OBJ) {
 			gw_set(res, resp.status >= 500 ? GW_UNKNOWN : GW_ERROR, "HTTP %ld with a body that is not JSON",
 			       resp.status);
