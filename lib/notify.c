@@ -747,14 +747,10 @@ static int emit_delivery(notifier *n, int64_t seq, int ch)
 /* Deliver ev on channel ch (claimed by the caller, or forced by send):
  * 0 sent or skipped, else the failure's code with the delivery marked
  * failed. */
-static int deliver(notifier *n, const tmpl *t, const event *ev, jv ctx, int ch)
+static int deliver(notifier *n, const event *ev, int ch, message *mp)
 {
 	shop *s = n->s;
-	message m;
-	if (render(n, t, ev, ctx, ch, &m)) {
-		message_free(&m);
-		return s->err.code;
-	}
+	message m = *mp; /* a copy of the caller's, rendered once; the caller frees it */
 	if (n->o->dry_run) {
 		jv r = jv_object();
 		r = jv_object_set(r, jv_string("kind"), jv_string("message"));
@@ -767,7 +763,6 @@ static int deliver(notifier *n, const tmpl *t, const event *ev, jv ctx, int ch)
 		r = jv_object_set(r, jv_string("message"), m.text.len ? jv_string(buf_str(&m.text)) : jv_null());
 		if (n->emit(n->arg, r))
 			n->gone = 1;
-		message_free(&m);
 		return 0;
 	}
 	shop_err e = {0};
@@ -796,7 +791,6 @@ static int deliver(notifier *n, const tmpl *t, const event *ev, jv ctx, int ch)
 	} else
 		rc = settle(n, ev, ch, to, status, why);
 	emit_delivery(n, ev->seq, ch);
-	message_free(&m);
 	return rc;
 }
 
@@ -827,26 +821,21 @@ static int handle(notifier *n, const event *ev, const tmpl *t, int force)
 	for (int ch = 0; ch < CH_N && !s->err.code; ch++) {
 		if (!(t->channels & (1u << ch)) || (n->o->channel && strcmp(n->o->channel, ch_name[ch])))
 			continue;
-		if (!force && !n->o->dry_run) {
-			message m;
-			int state = CLAIM_OK;
-			if (render(n, t, ev, ctx, ch, &m)) {
-				message_free(&m);
-				break;
-			}
-			int rc = claim(n, ev, ch, ch == CH_WEBHOOK ? m.customer : m.to, &state);
+		message m;
+		if (render(n, t, ev, ctx, ch, &m)) {
 			message_free(&m);
-			if (rc)
-				break;
-			if (state == CLAIM_DONE)
-				continue;
-			if (state == CLAIM_BUSY) {
-				done = 0;
-				continue;
-			}
+			break;
 		}
-		if (deliver(n, t, ev, ctx, ch))
+		int state = CLAIM_OK;
+		if (!force && !n->o->dry_run && claim(n, ev, ch, ch == CH_WEBHOOK ? m.customer : m.to, &state)) {
+			message_free(&m);
+			break;
+		}
+		if (state == CLAIM_BUSY)
 			done = 0;
+		else if (state == CLAIM_OK && deliver(n, ev, ch, &m))
+			done = 0;
+		message_free(&m);
 	}
 	jv_free(ctx);
 	return done && !s->err.code;
